@@ -1,0 +1,156 @@
+# -*- coding: utf-8 -*-
+# Copyright: hwcloud.dbss contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""Validation of the options every hwcloud.dbss module shares.
+
+Each check raises ``DbssConfigError(option, rule)`` before any request is sent,
+so a typo fails in milliseconds with a message that names the option instead
+of surfacing later as an HTTP error (or, worse, as a request to a wrong host).
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import difflib
+import os
+import re
+
+try:
+    from urllib.parse import urlsplit
+except ImportError:  # pragma: no cover
+    from urlparse import urlsplit
+
+from ansible_collections.hwcloud.dbss.plugins.module_utils.dbss_errors import DbssConfigError
+
+PROJECT_ID_RE = re.compile(r"^[A-Za-z0-9_-]{32,64}$")
+RESOURCE_ID_RE = re.compile(r"^[A-Za-z0-9_.-]{1,128}$")
+REGION_RE = re.compile(r"^[a-z]{2}(-[a-z]+)+-[0-9]{1,2}$")
+CLOUD_RE = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$")
+
+# Regions where Huawei Cloud's own SDK knows a DBSS endpoint. A region outside
+# this list is most often a typo; one that is real but new can still be used
+# through ``endpoint``.
+DBSS_REGIONS = (
+    "cn-north-1", "cn-north-2", "cn-north-4", "cn-north-9", "cn-north-11", "cn-north-12",
+    "cn-east-2", "cn-east-3", "cn-east-4", "cn-east-5", "cn-south-1", "cn-south-2", "cn-south-4",
+    "cn-southwest-2", "cn-southwest-3", "ap-southeast-1", "ap-southeast-2", "ap-southeast-3",
+    "ap-southeast-4", "ap-southeast-5", "af-south-1", "af-north-1", "la-north-2", "la-south-2",
+    "sa-brazil-1", "me-east-1", "tr-west-1", "my-kualalumpur-1", "ru-northwest-2", "ru-moscow-1",
+)
+
+MAX_TIMEOUT_SECONDS = 3600
+MAX_RETRIES_LIMIT = 20
+
+
+def validate_project_id(value):
+    if not isinstance(value, str) or not PROJECT_ID_RE.match(value):
+        raise DbssConfigError("project_id", "must be 32 to 64 characters of A-Z, a-z, 0-9, '_' or '-' (got %s)" % _describe(value))
+    return value
+
+
+def validate_resource_id(value, option="resource_id"):
+    """A resource ID becomes a URL path segment: only the characters DBSS IDs use,
+    and never '..' (which a proxy could resolve into another path)."""
+    if not isinstance(value, str) or not value:
+        raise DbssConfigError(option, "must be a non-empty string")
+    if not RESOURCE_ID_RE.match(value) or ".." in value:
+        raise DbssConfigError(option, "must be 1 to 128 characters of A-Z, a-z, 0-9, '_', '-' or '.', without '..' "
+                                      "(no '/', '?', '#', '%%', whitespace or other characters; got %s)" % _describe(value))
+    return value
+
+
+def validate_resource_ids(resource_id, resource_ids):
+    """One ID list from ``resource_id`` or ``resource_ids``; duplicates dropped,
+    order kept."""
+    if resource_id is not None:
+        return [validate_resource_id(resource_id)]
+    if not resource_ids:
+        raise DbssConfigError("resource_ids", "must hold at least one resource ID")
+    seen, ids = set(), []
+    for index, value in enumerate(resource_ids):
+        validate_resource_id(value, option="resource_ids[%d]" % index)
+        if value not in seen:
+            seen.add(value)
+            ids.append(value)
+    return ids
+
+
+def validate_http_url(value, option):
+    """An http(s) base URL without user info, query or fragment; returned
+    without a trailing '/'."""
+    if not isinstance(value, str) or not value.strip():
+        raise DbssConfigError(option, "must be an http:// or https:// URL")
+    value = value.strip()
+    try:
+        parts = urlsplit(value)
+        port = parts.port
+    except ValueError:
+        raise DbssConfigError(option, "is not a valid URL (bad host or port)")
+    del port
+    if parts.scheme not in ("http", "https"):
+        raise DbssConfigError(option, "must be an http:// or https:// URL (got scheme %s)" % _describe(parts.scheme or ""))
+    if not parts.hostname:
+        raise DbssConfigError(option, "must name a host")
+    if "@" in parts.netloc:
+        raise DbssConfigError(option, "must not carry user info ('user:password@'); pass credentials through the auth options")
+    if parts.query or parts.fragment or value.endswith("?") or value.endswith("#"):
+        raise DbssConfigError(option, "must not have a query string or fragment")
+    if any(ch.isspace() for ch in value):
+        raise DbssConfigError(option, "must not contain whitespace")
+    return value.rstrip("/")
+
+
+def validate_region(value):
+    if not isinstance(value, str) or not REGION_RE.match(value):
+        raise DbssConfigError("region", "must look like a Huawei Cloud region such as cn-north-4 (got %s); "
+                                        "or set endpoint to the DBSS URL" % _describe(value))
+    if value not in DBSS_REGIONS:
+        close = difflib.get_close_matches(value, DBSS_REGIONS, n=1)
+        hint = " Did you mean %s?" % close[0] if close else ""
+        raise DbssConfigError("region", "%s is not a region with a known DBSS endpoint.%s "
+                                        "For a region not in this collection's list, set endpoint to its DBSS URL." % (value, hint))
+    return value
+
+
+def validate_cloud(value):
+    if not isinstance(value, str) or not CLOUD_RE.match(value):
+        raise DbssConfigError("cloud", "must be a domain name such as myhuaweicloud.com (got %s)" % _describe(value))
+    return value
+
+
+def resolve_base_url(endpoint, region, cloud):
+    """``endpoint`` when given (it wins over region), else https://dbss.{region}.{cloud}."""
+    if endpoint:
+        return validate_http_url(endpoint, "endpoint")
+    if not region:
+        raise DbssConfigError("region", "is required when endpoint is not set (or set the HW_REGION_NAME environment variable)")
+    return "https://dbss.%s.%s" % (validate_region(region), validate_cloud(cloud))
+
+
+def validate_timeout(value, option="timeout"):
+    if value is None or isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= MAX_TIMEOUT_SECONDS:
+        raise DbssConfigError(option, "must be a number of seconds above 0 and at most %d (got %s)" % (MAX_TIMEOUT_SECONDS, _describe(value)))
+    return float(value)
+
+
+def validate_max_retries(value):
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_RETRIES_LIMIT:
+        raise DbssConfigError("max_retries", "must be an integer from 0 to %d (got %s)" % (MAX_RETRIES_LIMIT, _describe(value)))
+    return value
+
+
+def validate_ca_path(value):
+    if value is None:
+        return None
+    if not os.path.exists(value):
+        raise DbssConfigError("ca_path", "names no file or directory: %s" % value)
+    return value
+
+
+def _describe(value):
+    """A safe, short rendering of a rejected value for an error message (never
+    used for options that hold secrets)."""
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
