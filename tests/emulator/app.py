@@ -1,0 +1,101 @@
+# Copyright: hwcloud.dbss contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The emulated APIs: routing, faults, authentication, answers and the request log."""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import json
+import re
+import time
+from urllib.parse import unquote
+
+from . import auth, iam
+from .config import PROJECT_ID_RE, RESOURCE_ID_RE
+from .jobs import example_job
+from .replies import dbss_error, json_reply
+from .state import State
+
+JOBS_PATH = re.compile(r"^/v1/([^/]+)/audit/([^/]+)/jobs/?$")
+LEGACY_PATH = re.compile(r"^/v1/([^/]+)/dbss/audit/jobs/([^/]+)/?$")
+IAM_PATH = re.compile(r"^/v3/auth/tokens/?$")
+
+
+class Route:
+    """Where a request goes: area "dbss", "iam" or "other"; style "flat" or "nested"."""
+
+    def __init__(self, area, name=None, project_id=None, resource_id=None, style="flat"):
+        self.area = area
+        self.name = name
+        self.project_id = project_id
+        self.resource_id = resource_id
+        self.style = style
+
+
+def route_for(raw_path):
+    for pattern, name, style in ((JOBS_PATH, "jobs", "flat"), (LEGACY_PATH, "legacy", "nested")):
+        match = pattern.match(raw_path)
+        if match:
+            return Route("dbss", name, unquote(match.group(1)), unquote(match.group(2)), style)
+    if IAM_PATH.match(raw_path):
+        return Route("iam", "iam")
+    return Route("other")
+
+
+class Emulator:
+    """Holds the configuration and the state; ``handle`` answers one API request."""
+
+    def __init__(self, config, clock=time.time, sleep=time.sleep):
+        self.config = config
+        self.clock = clock
+        self.sleep = sleep
+        seed = (lambda: [example_job(clock())]) if config.example else None
+        self.state = State(seed)
+
+    def handle(self, method, raw_path, raw_query, headers, body, request_id):
+        """Return the Reply for an API request (never a control request) and log it."""
+        route = route_for(raw_path)
+        fault = self.state.take_fault(raw_path, route.resource_id, route.area == "dbss")
+        reply = None
+        if fault is not None and fault.kind == "delay":
+            self.sleep(fault.seconds)  # outside the lock
+        elif fault is not None:
+            reply = fault.reply(route.style, lambda: self._jobs_body(route))
+        if reply is None:
+            reply = self._answer(route, method, raw_path, raw_query, headers, body)
+        entry = {
+            "time": self.clock(),
+            "method": method,
+            "path": raw_path,
+            "status": reply.status if reply.action is None else None,
+            "auth": "iam" if route.area == "iam" else auth.credential_kind(headers),
+            "request_id": request_id,
+            "route": route.name,
+            "resource_id": route.resource_id,
+            "fault": fault.kind if fault is not None else None,
+        }
+        self.state.record(entry, route.area)
+        return reply
+
+    def _jobs_body(self, route):
+        jobs = self.state.jobs_for(route.project_id, route.resource_id, self.clock()) if route.area == "dbss" else []
+        return json.dumps({"jobs": jobs}).encode("utf-8")
+
+    def _answer(self, route, method, raw_path, raw_query, headers, body):
+        if route.area == "iam":
+            if method != "POST":
+                return dbss_error(404, error_msg="The API does not exist.")
+            return iam.login(self.config, self.state, body, self.clock())
+        if route.area != "dbss" or method not in ("GET", "HEAD"):
+            return dbss_error(404, error_msg=None if route.area != "dbss" else "The API does not exist.")
+        failure = auth.check(self.config, self.state, method, raw_path, raw_query, headers, body, self.clock())
+        if failure is not None:
+            status, code, msg = failure
+            return dbss_error(status, route.style, code, msg)
+        if not PROJECT_ID_RE.match(route.project_id):
+            return dbss_error(400, route.style, "DBSS.10000001",
+                              "Invalid request: project_id must be 32 to 64 characters of [A-Za-z0-9_-].")
+        if not RESOURCE_ID_RE.match(route.resource_id):
+            return dbss_error(400, route.style, "DBSS.10020021", "Invalid ID parameter: resource_id.")
+        jobs = self.state.jobs_for(route.project_id, route.resource_id, self.clock())
+        return json_reply(200, {"jobs": jobs})

@@ -1,0 +1,84 @@
+# Copyright: hwcloud.dbss contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The control API under ``/_emulator/`` (no authentication, not in the request log)."""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import json
+
+from . import __version__
+from .faults import Fault, FaultError
+from .jobs import SpecError, job_from_spec
+from .replies import json_reply
+
+PREFIX = "/_emulator"
+
+
+def _error(status, message):
+    return json_reply(status, {"error": message})
+
+
+def _json_body(body):
+    if not body:
+        return {}
+    try:
+        return json.loads(body.decode("utf-8"))
+    except (ValueError, UnicodeDecodeError):
+        raise SpecError("the request body is not JSON")
+
+
+def _many(data, key):
+    """A bulk body {"<key>": [...]} or a single object; returns (list, bulk?)."""
+    if isinstance(data, dict) and key in data and isinstance(data[key], list):
+        return data[key], True
+    return [data], False
+
+
+def handle(emulator, method, raw_path, body):
+    """Answer a control request; ``raw_path`` starts with /_emulator."""
+    path = raw_path[len(PREFIX):].rstrip("/") or "/"
+    state = emulator.state
+    try:
+        if path == "/health" and method == "GET":
+            return json_reply(200, {"status": "ok", "version": __version__, "example": emulator.config.example})
+        if path == "/jobs" and method == "POST":
+            return _create_jobs(emulator, _json_body(body))
+        if path == "/jobs" and method == "GET":
+            return json_reply(200, {"jobs": state.control_jobs(emulator.clock())})
+        if path.startswith("/jobs/") and method == "DELETE":
+            ident = path[len("/jobs/"):]
+            if state.delete_job(ident):
+                return json_reply(200, {"deleted": ident})
+            return _error(404, "no job with that id")
+        if path == "/faults" and method == "POST":
+            specs, bulk = _many(_json_body(body), "faults")
+            faults = [Fault(spec) for spec in specs]
+            state.add_faults(faults)
+            described = [fault.describe() for fault in faults]
+            return json_reply(201, {"faults": described} if bulk else {"fault": described[0]})
+        if path == "/faults" and method == "GET":
+            return json_reply(200, {"faults": state.faults()})
+        if path == "/faults" and method == "DELETE":
+            return json_reply(200, {"cleared": state.clear_faults()})
+        if path == "/tokens/revoke" and method == "POST":
+            return json_reply(200, {"revoked": state.revoke_tokens()})
+        if path == "/requests" and method == "GET":
+            return json_reply(200, {"requests": state.requests()})
+        if path == "/counters" and method == "GET":
+            return json_reply(200, state.counters())
+        if path == "/reset" and method == "POST":
+            state.reset()
+            return json_reply(200, {"reset": True})
+    except (SpecError, FaultError) as exc:
+        return _error(400, str(exc))
+    return _error(404, "unknown control endpoint %s %s" % (method, raw_path))
+
+
+def _create_jobs(emulator, data):
+    specs, bulk = _many(data, "jobs")
+    now = emulator.clock()
+    jobs = [job_from_spec(spec, now) for spec in specs]
+    emulator.state.add_jobs(jobs)
+    views = [job.control_view(now) for job in jobs]
+    return json_reply(201, {"jobs": views} if bulk else views[0])
