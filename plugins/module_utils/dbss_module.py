@@ -1,0 +1,109 @@
+# -*- coding: utf-8 -*-
+# Copyright: hwcloud.dbss contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""DbssModule: what every hwcloud.dbss module shares.
+
+It owns the shared argument spec (documented once, in the ``hwcloud.dbss.dbss``
+doc fragment), turns those options into a ready ``DbssClient`` and reports any
+``DbssError`` as a failure that names the option, or the HTTP status, error
+code, message and request id. A module then only declares its own options
+and calls ``run``.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import traceback
+
+from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
+
+from ansible_collections.hwcloud.dbss.plugins.module_utils import dbss_settings as settings
+from ansible_collections.hwcloud.dbss.plugins.module_utils.dbss_auth import select_auth
+from ansible_collections.hwcloud.dbss.plugins.module_utils.dbss_client import (
+    HAS_REQUESTS,
+    REQUESTS_IMPORT_ERROR,
+    DbssClient,
+)
+from ansible_collections.hwcloud.dbss.plugins.module_utils.dbss_errors import DbssError
+
+COMMON_ARGUMENT_SPEC = dict(
+    project_id=dict(type="str", required=True, fallback=(env_fallback, ["HW_PROJECT_ID"])),
+    region=dict(type="str", fallback=(env_fallback, ["HW_REGION_NAME"])),
+    cloud=dict(type="str", default="myhuaweicloud.com", fallback=(env_fallback, ["HW_CLOUD"])),
+    endpoint=dict(type="str", fallback=(env_fallback, ["HW_DBSS_ENDPOINT"])),
+    auth_token=dict(type="str", no_log=True, fallback=(env_fallback, ["HW_AUTH_TOKEN", "OS_AUTH_TOKEN"])),
+    access_key=dict(type="str", no_log=False, fallback=(env_fallback, ["HW_ACCESS_KEY"])),
+    secret_key=dict(type="str", no_log=True, fallback=(env_fallback, ["HW_SECRET_KEY"])),
+    security_token=dict(type="str", no_log=True, fallback=(env_fallback, ["HW_SECURITY_TOKEN"])),
+    auth_url=dict(type="str", fallback=(env_fallback, ["HW_AUTH_URL"])),
+    user_name=dict(type="str", fallback=(env_fallback, ["HW_USER_NAME"])),
+    password=dict(type="str", no_log=True, fallback=(env_fallback, ["HW_USER_PASSWORD"])),
+    domain_name=dict(type="str", fallback=(env_fallback, ["HW_DOMAIN_NAME"])),
+    validate_certs=dict(type="bool", default=True),
+    ca_path=dict(type="path"),
+    timeout=dict(type="float", default=30.0),
+    max_retries=dict(type="int", default=5, fallback=(env_fallback, ["HW_MAX_RETRIES"])),
+)
+
+# Options whose values are secrets; callers mask them in anything they print.
+SECRET_OPTIONS = ("auth_token", "secret_key", "security_token", "password")
+
+
+def argument_spec(module_spec):
+    """The shared spec plus a module's own options."""
+    spec = dict(COMMON_ARGUMENT_SPEC)
+    spec.update(module_spec)
+    return spec
+
+
+def build_client(params, rate_limiter=None, log=None, session=None):
+    """Validate the shared options and return a DbssClient; raises DbssConfigError
+    before any request when an option breaks a rule."""
+    project_id = settings.validate_project_id(params.get("project_id"))
+    base_url = settings.resolve_base_url(params.get("endpoint"), params.get("region"), params.get("cloud"))
+    timeout = settings.validate_timeout(params.get("timeout"))
+    max_retries = settings.validate_max_retries(params.get("max_retries"))
+    ca_path = settings.validate_ca_path(params.get("ca_path"))
+    auth = select_auth(params)
+    return DbssClient(base_url, project_id, auth, timeout=timeout, max_retries=max_retries,
+                      validate_certs=params.get("validate_certs", True), ca_path=ca_path,
+                      rate_limiter=rate_limiter, log=log, session=session)
+
+
+def failure_result(error):
+    """The message and extra result fields of a failed run."""
+    if isinstance(error, DbssError):
+        return str(error), error.to_result()
+    # Unexpected: report the type and text, never a traceback in msg.
+    return "unexpected error: %s: %s" % (type(error).__name__, error), {}
+
+
+class DbssModule:
+    """AnsibleModule plus the shared DBSS options and failure reporting."""
+
+    def __init__(self, module_spec, **kwargs):
+        self.module = AnsibleModule(argument_spec=argument_spec(module_spec), **kwargs)
+        if not HAS_REQUESTS:
+            self.module.fail_json(msg=missing_required_lib("requests"), exception=str(REQUESTS_IMPORT_ERROR))
+
+    @property
+    def params(self):
+        return self.module.params
+
+    def warn(self, message):
+        self.module.warn(message)
+
+    def run(self, operation):
+        """Call ``operation(params, module)`` and exit with its result dict, or
+        fail with the error's message and fields."""
+        try:
+            result = operation(self.module.params, self)
+        except DbssError as error:
+            message, fields = failure_result(error)
+            self.module.fail_json(msg=message, changed=False, **fields)
+        except Exception as error:  # pylint: disable=broad-except
+            message, fields = failure_result(error)
+            self.module.fail_json(msg=message, changed=False, exception=traceback.format_exc(), **fields)
+        self.module.exit_json(**result)

@@ -1,0 +1,142 @@
+# -*- coding: utf-8 -*-
+# Copyright: hwcloud.dbss contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""run_jobs_info end to end over a scripted HTTP server, with a fake clock:
+the waiter, the concurrent fetcher, the rate limiter and the client together."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import pytest
+
+from ansible_collections.hwcloud.dbss.plugins.module_utils.dbss_auth import TokenAuth
+from ansible_collections.hwcloud.dbss.plugins.module_utils.dbss_client import DbssClient
+from ansible_collections.hwcloud.dbss.plugins.module_utils.dbss_errors import DbssFailure
+from ansible_collections.hwcloud.dbss.plugins.module_utils.dbss_jobs_info import run_jobs_info
+from ansible_collections.hwcloud.dbss.tests.unit.scripted_server import EXAMPLE_JOB, Answer, ScriptedServer, jobs
+
+PROJECT = "0123456789abcdef0123456789abcdef"
+
+
+class FakeClock:
+    def __init__(self):
+        self.now = 1000.0
+        self.sleeps = []
+
+    def clock(self):
+        return self.now
+
+    def sleep(self, seconds):
+        self.sleeps.append(seconds)
+        self.now += max(0.0, seconds)
+
+
+@pytest.fixture
+def server():
+    srv = ScriptedServer()
+    yield srv
+    srv.close()
+
+
+def job(status, job_id="j1", begin=1, **extra):
+    data = dict(EXAMPLE_JOB, status=status, job_id=job_id, begin_time=begin)
+    data.update(extra)
+    return data
+
+
+def params(**extra):
+    base = dict(resource_id="res-a", resource_ids=None, job_id=None, status=None, query=None, wait=True,
+                wait_timeout=60, wait_delay=0, wait_sleep=1, wait_max_sleep=4, wait_not_found_timeout=10,
+                wait_max_rps=10.0, target_states=["SUCCESS"], pending_states=["INIT", "READY", "RUNNING"],
+                failure_states=["FAIL"])
+    base.update(extra)
+    return base
+
+
+def run(server, fake, **extra):
+    def factory(limiter):
+        return DbssClient(server.url, PROJECT, TokenAuth("t"), timeout=5, max_retries=2, rate_limiter=limiter,
+                          clock=fake.clock, sleep=fake.sleep, rng=lambda: 0.5)
+    return run_jobs_info(params(**extra), factory, clock=fake.clock, sleep=fake.sleep, rng=lambda: 0.5)
+
+
+def test_wait_returns_when_the_job_succeeds(server):
+    fake = FakeClock()
+    server.queue(jobs(job("INIT")), jobs(job("RUNNING")), jobs(job("RUNNING")), jobs(job("SUCCESS", end_time=5)))
+    result = run(server, fake)
+    assert result["job"]["status"] == "SUCCESS"
+    assert result["polls"] == 4 and len(server.requests) == 4
+    assert [(e["previous_status"], e["status"]) for e in result["events"]] == [(None, "INIT"), ("INIT", "RUNNING"), ("RUNNING", "SUCCESS")]
+    assert result["states"] == {"res-a": "SUCCESS"}
+    assert 0 < result["elapsed"] <= 60
+
+
+def test_wait_fails_at_the_first_poll_that_sees_fail(server):
+    fake = FakeClock()
+    failed = job("FAIL", error_code="DBSS.10020200", fail_reason="ECS creation failed")
+    server.queue(jobs(job("RUNNING")), jobs(failed), jobs(job("SUCCESS")))
+    with pytest.raises(DbssFailure) as caught:
+        run(server, fake)
+    fields = caught.value.to_result()
+    assert fields["failure_kind"] == "failed"
+    assert fields["job"]["error_code"] == "DBSS.10020200"
+    for part in ("res-a", "j1", "DBSS.10020200", "ECS creation failed"):
+        assert part in str(caught.value)
+    assert len(server.requests) == 2
+
+
+def test_wait_times_out_naming_the_last_state(server):
+    fake = FakeClock()
+    server.default = jobs(job("RUNNING"))
+    with pytest.raises(DbssFailure) as caught:
+        run(server, fake, wait_timeout="30s")
+    fields = caught.value.to_result()
+    assert fields["failure_kind"] == "timeout"
+    assert "RUNNING" in str(caught.value) and "res-a" in str(caught.value)
+    assert fake.now - 1000.0 <= 30.0
+
+
+def test_transient_errors_do_not_end_the_wait(server):
+    fake = FakeClock()
+    busy = Answer(503, b"<html>busy</html>")
+    throttled = Answer(429, {"error_code": "APIGW.0308", "error_msg": "The throttling threshold has been reached"}, {"Retry-After": "2"})
+    server.queue(busy, busy, busy, throttled, throttled, throttled, jobs(job("SUCCESS")))
+    result = run(server, fake)
+    assert result["job"]["status"] == "SUCCESS"
+    assert 2.0 in fake.sleeps, "Retry-After must be honoured"
+
+
+def test_permanent_error_ends_the_wait_with_api_fields(server):
+    fake = FakeClock()
+    server.queue(jobs(job("RUNNING")), Answer(403, {"error_code": "DBSS.10020021", "error_msg": "denied"}, {"X-Request-Id": "r-9"}))
+    with pytest.raises(DbssFailure) as caught:
+        run(server, fake)
+    fields = caught.value.to_result()
+    assert fields["failure_kind"] == "api_error"
+    assert (fields["status_code"], fields["error_code"], fields["request_id"]) == (403, "DBSS.10020021", "r-9")
+    assert len(server.requests) == 2
+
+
+def test_several_resources_all_succeed(server):
+    fake = FakeClock()
+    server.default = jobs(job("SUCCESS"))
+    result = run(server, fake, resource_id=None, resource_ids=["r%d" % i for i in range(12)])
+    assert set(result["resources"]) == set("r%d" % i for i in range(12))
+    assert all(entry["job"]["status"] == "SUCCESS" for entry in result["resources"].values())
+    assert result["polls"] == 12
+
+
+def test_not_found_past_tolerance(server):
+    fake = FakeClock()
+    server.default = jobs()
+    with pytest.raises(DbssFailure) as caught:
+        run(server, fake, wait_not_found_timeout=5)
+    assert caught.value.to_result()["failure_kind"] == "not_found"
+
+
+def test_no_wait_returns_without_wait_fields(server):
+    fake = FakeClock()
+    result = run(server, fake, wait=False)
+    assert "elapsed" not in result and result["job"] == EXAMPLE_JOB
