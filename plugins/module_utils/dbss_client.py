@@ -195,10 +195,10 @@ class DbssClient:
             try:
                 return self._send_with_retries(method, url, body, deadline, operation, parse, sign=True)
             except DbssApiError as error:
-                if error.status != 401 or refreshed or self.auth is None:
+                if error.status != 401 or self.auth is None:
                     raise
-                if not self.auth.refresh_after_401(self.send_unsigned):
-                    raise
+                if refreshed or not self.auth.refresh_after_401(self.send_unsigned):
+                    raise _authentication_failed(error, self.auth)
                 refreshed = True
                 self._debug("401 answered; the credential was renewed, sending again")
 
@@ -291,6 +291,21 @@ class DbssClient:
     def _debug(self, message):
         if self.log is not None:
             self.log(message)
+
+
+AUTH_MODE_LABELS = {
+    "token": "token (auth_token)",
+    "aksk": "AK/SK signing (access_key, secret_key)",
+    "password": "IAM password (user_name, password, domain_name)",
+}
+
+
+def _authentication_failed(error, auth):
+    """The same 401 error, its message saying which credentials were refused."""
+    label = AUTH_MODE_LABELS.get(getattr(auth, "kind", None), "unknown")
+    error.auth_mode = getattr(auth, "kind", None)
+    error.args = ("authentication failed (mode: %s): %s" % (label, error),)
+    return error
 
 
 def _request_id(response):

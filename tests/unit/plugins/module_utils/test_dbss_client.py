@@ -118,6 +118,7 @@ def test_permanent_statuses_fail_at_once_with_every_field(server, status, code):
     for part in ("HTTP %d" % status, code, "bad thing", "req-42", "PDP.1"):
         assert part in text
     assert TOKEN not in text
+    assert ("authentication failed (mode: token" in text) == (status == 401)
 
 
 def test_nested_error_shape(server):
@@ -288,6 +289,7 @@ def test_401_twice_fails_after_one_renewal(server):
     with pytest.raises(DbssApiError) as caught:
         client.list_jobs(RESOURCE)
     assert caught.value.status == 401 and auth.renewals == 1
+    assert "authentication failed (mode: IAM password" in str(caught.value)
     assert len(server.requests) == 2
 
 
