@@ -21,6 +21,7 @@ __metaclass__ = type
 import os
 from contextlib import contextmanager
 
+from ansible.executor.module_common import _apply_action_arg_defaults
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.module_utils.common.parameters import remove_values
 from ansible.plugins.action import ActionBase
@@ -71,22 +72,32 @@ class ActionModule(ActionBase):
     def run(self, tmp=None, task_vars=None):
         result = super(ActionModule, self).run(tmp, task_vars)
         del tmp
+        args = self._args_with_defaults()
         if self._connection.transport != "local" or not HAS_REQUESTS:
             # Remote host (or a controller without requests): the module runs
             # where the user asked; its missing_required_lib message applies.
-            result.update(self._execute_module(module_name=MODULE_NAME, module_args=self._task.args, task_vars=task_vars))
+            result.update(self._execute_module(module_name=MODULE_NAME, module_args=args, task_vars=task_vars))
             return result
-        result.update(self._run_on_controller())
+        result.update(self._run_on_controller(args))
         return result
 
-    def _run_on_controller(self):
+    def _args_with_defaults(self):
+        """The task's arguments, with module_defaults filled in for every option
+        the task does not set after templating. Ansible applies module_defaults
+        before templating, so an option written as ``{{ x | default(omit) }}``
+        (as a role passing its variables through does) would otherwise hide the
+        default: the built-in package and service actions re-apply it the same way."""
+        action = self._task.resolved_action or MODULE_NAME
+        return _apply_action_arg_defaults(action, self._task, dict(self._task.args), self._templar)
+
+    def _run_on_controller(self, args):
         environment = {}
         self._compute_environment_string(environment)
         validator = ArgumentSpecValidator(argument_spec(JOBS_INFO_ARGUMENT_SPEC),
                                           mutually_exclusive=JOBS_INFO_MODULE_KWARGS["mutually_exclusive"],
                                           required_one_of=JOBS_INFO_MODULE_KWARGS["required_one_of"])
         with _environment(environment):
-            validation = validator.validate(dict(self._task.args))
+            validation = validator.validate(args)
         secrets = validation._no_log_values
         if validation.error_messages:
             return self._masked(dict(failed=True, changed=False, msg="; ".join(validation.error_messages)), secrets)

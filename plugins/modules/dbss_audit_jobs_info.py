@@ -18,9 +18,9 @@ description:
     followed job of every resource reaches a target state, failing fast when one fails.
   - All options are validated before any request is sent; an invalid one fails with a message that
     names it and the rule it breaks.
-  - The waiting runs on the Ansible controller when the task's connection is C(local) (as with
+  - "The waiting runs on the Ansible controller when the task's connection is C(local) (as with
     C(hosts: localhost) or C(delegate_to: localhost)), so each job state change is shown live at
-    C(-v); on a remote host the module runs there and the changes are returned in RV(events).
+    C(-v); on a remote host the module runs there and the changes are returned in RV(events)."
 author:
   - hwcloud.dbss maintainers
 extends_documentation_fragment:
@@ -31,6 +31,7 @@ attributes:
     description: The module only reads; it runs normally in check mode.
   diff_mode:
     support: none
+    description: The module changes nothing, so it has no diff to show.
 options:
   resource_id:
     description:
