@@ -1,0 +1,175 @@
+# Copyright: hwcloud.dbss contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The Galaxy artifact: built from a copy of the tree with local clutter planted in it,
+it holds the collection only; installed into an empty folder, ansible-doc renders the
+module and the role with every option."""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import glob
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tarfile
+
+import pytest
+import yaml
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+TIMEOUT = 300
+MODULE = "hwcloud.dbss.dbss_audit_jobs_info"
+ROLE = "hwcloud.dbss.dbss_audit_job_wait"
+
+# Never copied into the build tree (big, or recreated below as planted clutter).
+NOT_COPIED = (".git", ".venv", "build", ".cache", ".pytest_cache", "__pycache__", "tests/output")
+
+# What a developer's tree typically holds besides the collection; none of it may ship.
+CLUTTER = (
+    ".venv/bin/python",
+    ".cache/pip/x",
+    ".pytest_cache/v/cache/nodeids",
+    ".git/HEAD",
+    "build/docs/index.html",
+    "build/collections/ansible_collections/hwcloud/dbss/galaxy.yml",
+    "tests/output/junit/result.xml",
+    "plugins/module_utils/__pycache__/dbss_client.cpython-311.pyc",
+    "tests/emulator/__pycache__/app.cpython-311.pyc",
+    "hwcloud-dbss-0.0.1.tar.gz",
+)
+# Prefixes (or exact names) that must not appear in the tarball.
+FORBIDDEN = (".venv/", ".cache/", ".pytest_cache/", ".git/", ".git", "build/", "tests/output/", "tools/", "Makefile",
+             ".ci/", ".gitignore", "hwcloud-dbss-0.0.1.tar.gz")
+REQUIRED = ("MANIFEST.json", "FILES.json", "README.md", "meta/runtime.yml", "meta/execution-environment.yml",
+            "requirements.txt", "bindep.txt", "plugins/modules/dbss_audit_jobs_info.py",
+            "plugins/action/dbss_audit_jobs_info.py", "plugins/doc_fragments/dbss.py",
+            "roles/dbss_audit_job_wait/meta/argument_specs.yml", "roles/dbss_audit_job_wait/tasks/main.yml",
+            "changelogs/changelog.yaml", "docs/guide.md")
+
+
+def executable(name):
+    """A tool next to the running Python (the test venv), else on PATH."""
+    path = os.path.join(os.path.dirname(sys.executable), name)
+    if os.access(path, os.X_OK):
+        return path
+    found = shutil.which(name)
+    if not found:
+        pytest.skip("%s is not installed" % name)
+    return found
+
+
+def run(cmd, **kwargs):
+    proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True,
+                          timeout=TIMEOUT, check=False, **kwargs)
+    assert proc.returncode == 0, "%s failed (%d):\n%s" % (" ".join(cmd), proc.returncode, proc.stdout)
+    return proc.stdout
+
+
+def _ignore(directory, names):
+    rel = os.path.relpath(directory, ROOT)
+    skip = set()
+    for name in names:
+        path = name if rel == "." else os.path.join(rel, name)
+        if path in NOT_COPIED or name in ("__pycache__", ".pytest_cache") or name.endswith(".tar.gz"):
+            skip.add(name)
+    return skip
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    """(tarball path, sorted member names) of a build of a cluttered copy of the tree."""
+    base = tmp_path_factory.mktemp("build")
+    tree = str(base / "ansible_collections" / "hwcloud" / "dbss")
+    shutil.copytree(ROOT, tree, ignore=_ignore, symlinks=True)
+    for rel in CLUTTER:
+        path = os.path.join(tree, rel)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "w") as handle:
+            handle.write("clutter\n")
+    out = str(base / "out")
+    os.makedirs(out)
+    run([executable("ansible-galaxy"), "collection", "build", "--output-path", out, tree])
+    tarballs = glob.glob(os.path.join(out, "hwcloud-dbss-*.tar.gz"))
+    assert len(tarballs) == 1, tarballs
+    with tarfile.open(tarballs[0]) as tar:
+        names = sorted(member.name.lstrip("./") for member in tar.getmembers())
+    return tarballs[0], names
+
+
+@pytest.fixture(scope="module")
+def installed(built, tmp_path_factory):
+    """ANSIBLE_COLLECTIONS_PATH-style folder with only the built collection installed."""
+    dest = str(tmp_path_factory.mktemp("installed"))
+    run([executable("ansible-galaxy"), "collection", "install", "--offline", "-p", dest, built[0]],
+        env=_isolated_env(dest))
+    assert os.path.isfile(os.path.join(dest, "ansible_collections", "hwcloud", "dbss", "MANIFEST.json"))
+    return dest
+
+
+def _isolated_env(collections_path):
+    env = dict(os.environ)
+    env.pop("PYTHONPATH", None)  # the test run may put the source tree there; ansible must not see it
+    env["ANSIBLE_COLLECTIONS_PATH"] = collections_path
+    env["ANSIBLE_COLLECTIONS_SCAN_SYS_PATH"] = "false"
+    env["ANSIBLE_NOCOLOR"] = "1"
+    return env
+
+
+def test_tarball_holds_no_local_clutter(built):
+    _tarball, names = built
+    bad = [name for name in names
+           if any(name == prefix.rstrip("/") or name.startswith(prefix) for prefix in FORBIDDEN)
+           or "__pycache__" in name.split("/") or name.endswith((".pyc", ".tar.gz"))]
+    assert not bad, "the tarball holds files that are not part of the collection: %s" % bad
+
+
+def test_tarball_holds_the_collection(built):
+    _tarball, names = built
+    missing = [name for name in REQUIRED if name not in names]
+    assert not missing, "the tarball lacks %s" % missing
+
+
+def test_manifest_names_the_collection(built):
+    tarball, _names = built
+    with tarfile.open(tarball) as tar:
+        manifest = json.load(tar.extractfile("MANIFEST.json"))
+    info = manifest["collection_info"]
+    with open(os.path.join(ROOT, "galaxy.yml")) as handle:
+        galaxy = yaml.safe_load(handle)
+    assert (info["namespace"], info["name"], info["version"]) == (galaxy["namespace"], galaxy["name"], galaxy["version"])
+
+
+def _option_names(spec, prefix=""):
+    for name, value in spec.items():
+        yield prefix + name
+        value = value or {}
+        for sub in ("options", "suboptions"):
+            if value.get(sub):
+                yield from _option_names(value[sub], prefix + name + ".")
+
+
+def test_installed_module_doc_renders_every_option(installed):
+    env = _isolated_env(installed)
+    text = run([executable("ansible-doc"), MODULE], env=env)
+    data = json.loads(run([executable("ansible-doc"), "--json", MODULE], env=env))
+    doc = data[MODULE]["doc"]
+    options = sorted(_option_names(doc["options"]))
+    assert len(options) > 20, options  # the module's own options and the shared doc fragment
+    for name in ("resource_id", "resource_ids", "wait", "wait_timeout", "auth_token", "access_key", "project_id"):
+        assert name in options
+    missing = [name for name in options if name.split(".")[-1] not in text]
+    assert not missing, "ansible-doc output does not mention %s" % missing
+    assert doc["collection"] == "hwcloud.dbss"
+    assert os.path.realpath(doc["filename"]).startswith(os.path.realpath(installed))
+
+
+def test_installed_role_doc_renders_every_option(installed):
+    env = _isolated_env(installed)
+    text = run([executable("ansible-doc"), "-t", "role", ROLE], env=env)
+    with open(os.path.join(ROOT, "roles", "dbss_audit_job_wait", "meta", "argument_specs.yml")) as handle:
+        specs = yaml.safe_load(handle)["argument_specs"]
+    options = sorted(set(_option_names(specs["main"]["options"])))
+    missing = [name for name in options if name.split(".")[-1] not in text]
+    assert not missing, "ansible-doc -t role output does not mention %s" % missing
