@@ -104,7 +104,7 @@ def normalise_job(job):
     return out
 
 
-def parse_jobs_body(response_text, status, request_id):
+def parse_jobs_body(response_text, status, request_id, operation="listing DBSS audit jobs"):
     """The ``jobs`` list of a 200 answer, or a DbssApiError saying what is wrong
     with the body. A malformed success body is treated as transient: it is what
     a connection cut mid-body or a confused gateway produce."""
@@ -122,7 +122,7 @@ def parse_jobs_body(response_text, status, request_id):
         elif not all(isinstance(job, dict) for job in data["jobs"]):
             problem = "'jobs' holds an entry that is not an object"
     if problem:
-        error = DbssApiError(status, error_msg=problem, request_id=request_id, operation="listing DBSS audit jobs")
+        error = DbssApiError(status, error_msg=problem, request_id=request_id, operation=operation)
         error.malformed = True
         return None, error
     return [normalise_job(job) for job in data["jobs"]], None
@@ -178,10 +178,9 @@ class DbssClient:
 
     def list_jobs(self, resource_id, deadline=None):
         """The JobBean dicts of one audit instance (``GET .../audit/{id}/jobs``)."""
-        url = self.jobs_url(resource_id)
-        response = self.request("GET", url, deadline=deadline, operation="listing DBSS audit jobs of resource %s" % resource_id,
-                                parse=lambda r: parse_jobs_body(r.text, r.status_code, _request_id(r)))
-        return response
+        operation = "listing DBSS audit jobs of resource %s" % resource_id
+        return self.request("GET", self.jobs_url(resource_id), deadline=deadline, operation=operation,
+                            parse=lambda r: parse_jobs_body(r.text, r.status_code, _request_id(r), operation))
 
     # -- one call: auth, 401 refresh, retries --------------------------------
 
@@ -211,10 +210,13 @@ class DbssClient:
     def _send_with_retries(self, method, url, body, deadline, operation, parse, sign,
                            extra_headers=None, raise_for_status=True):
         attempt = 0
+        error = None
         while True:
-            error, retry_after = None, None
             if self.rate_limiter is not None and not self.rate_limiter.acquire(deadline):
-                raise DbssTransportError("%s: the wait deadline passed while waiting for the request-rate limit" % (operation or "request"))
+                # Report what made us wait (often a 429), not the wait itself.
+                raise error or DbssTransportError(
+                    "%s: the wait deadline passed while waiting for the request-rate limit" % (operation or "request"))
+            error, retry_after = None, None
             try:
                 response = self._send_once(method, url, body, sign, extra_headers)
             except DbssTransportError as exc:

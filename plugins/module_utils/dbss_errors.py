@@ -73,7 +73,9 @@ class DbssApiError(DbssError):
 
     @property
     def transient(self):
-        return self.status in TRANSIENT_STATUSES
+        # A 200 with a broken body (cut mid-transfer, or a confused gateway) is
+        # as curable by asking again as a 503.
+        return self.status in TRANSIENT_STATUSES or bool(getattr(self, "malformed", False))
 
     @property
     def throttled(self):

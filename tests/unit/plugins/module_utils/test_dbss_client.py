@@ -240,6 +240,8 @@ def test_malformed_success_bodies_are_retried_then_reported(server, body, proble
     with pytest.raises(DbssApiError) as caught:
         client.list_jobs(RESOURCE)
     assert problem in str(caught.value) and "m1" in str(caught.value)
+    assert caught.value.transient, "a broken 200 body is worth asking again"
+    assert RESOURCE in str(caught.value)
     assert len(server.requests) == 2
 
 
