@@ -1,0 +1,437 @@
+# Copyright: hwcloud.dbss contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""make bench: the dbss_audit_job_wait role against a hand-written uri + until loop.
+
+Usage: .venv/ansible-2.19/bin/python tools/bench.py [--only a,b,c] [--seed N] [--repeat-a N] [--json FILE]
+                                                    [--role-var NAME=VALUE ...]
+
+Scenarios, each against a fresh local emulator (tests/emulator):
+  a  one job that ends 20 s after it is created                      role and baseline
+  b  50 resources whose jobs end at seeded random times within 30 s  role and baseline
+  c  500 resources whose jobs end within 30 s                        role only
+
+Scenario (a) is run --repeat-a times (default 3) per method, alternating, and its figures
+are the means: one run's gate latency depends on where the baseline's fixed 5 s polling
+phase happens to fall, anywhere from 0 to 5 s.
+
+Every job goes INIT (10 % of its time) -> READY (10 %) -> RUNNING (80 %) -> SUCCESS.
+The jobs are created, then ansible-playbook starts at once (tools/bench/role.yml or
+tools/bench/baseline.yml, authenticated with a token from HW_AUTH_TOKEN).
+
+Figures per run:
+  wall s      ansible-playbook start to exit
+  requests    DBSS API requests the emulator answered (its counters)
+  cpu s       user + system CPU of ansible-playbook and every process it waited for
+              (forked workers, AnsiballZ module runs): os.wait4() rusage of the playbook
+  rss MB      peak of the summed RSS of ansible-playbook and all its descendants, sampled
+              every 50 ms from /proc (an upper bound: pages shared by forked workers count
+              once per process)
+  pss MB      the same sum with PSS (shared pages divided among their sharers), closer to
+              what the controller really uses; informational
+  latency s   gate latency: when the playbook's next task ran (a timestamp it prints right
+              after the gate) minus the end_time of the last job to finish
+
+Acceptance (issue 4): (b) role latency <= 0.2 x baseline and role CPU <= 0.1 x baseline;
+(a) role latency <= baseline and role requests <= baseline + 3; (c) succeeds with peak
+RSS < 300 MB. Prints PASS/FAIL for each; exits 1 if any fails (2 on a set-up error).
+
+The role runs with the module's DEFAULT wait settings (wait_sleep 1 s, wait_max_sleep 5 s,
+wait_max_rps 10, wait_timeout 1800 s). --role-var sleep=5 (repeatable) passes
+dbss_audit_job_wait_sleep=5 to the role instead, to try other settings; the header says so.
+
+Set-up is done here (tools/setup_venvs.sh ansible-2.19, tools/prepare_build.sh);
+DBSS_COLLECTIONS_PATH=/path/to/collections uses that collection tree instead of the build copy.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import argparse
+import json
+import os
+import random
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+TOOLS = os.path.join(ROOT, "tools")
+BENCH = os.path.join(TOOLS, "bench")
+VENV = os.path.join(os.environ.get("HARNESS_VENVS", os.path.join(ROOT, ".venv")), "ansible-2.19")
+PROJECT_ID = "0123456789abcdef0123456789abcdef"
+TOKEN = "bench-token"  # accepted by the emulator because it is given with --token
+SAMPLE_EVERY = 0.05
+RUN_TIMEOUT = 600.0
+GATE_RE = re.compile(r"bench-gate-end ([0-9]+(?:\.[0-9]+)?)")
+PHASES = (("INIT", 0.1), ("READY", 0.1), ("RUNNING", 0.8))
+
+
+class BenchError(Exception):
+    pass
+
+
+# -- set-up -------------------------------------------------------------------
+
+def setup(collections):
+    """The harness's own set-up: the venv, then the build copy (unless given a path)."""
+    subprocess.run(["bash", os.path.join(TOOLS, "setup_venvs.sh"), "ansible-2.19"], cwd=ROOT, check=True)
+    if collections:
+        print("using collections from %s (DBSS_COLLECTIONS_PATH)" % collections)
+        return collections
+    out = subprocess.run(["bash", os.path.join(TOOLS, "prepare_build.sh")], cwd=ROOT, check=True,
+                         stdout=subprocess.PIPE, text=True).stdout.strip().splitlines()
+    dest = out[-1]
+    print(out[0] if len(out) > 1 else "build copy ready")
+    marker = os.sep + "ansible_collections" + os.sep
+    return dest[:dest.index(marker)]
+
+
+# -- the emulator ---------------------------------------------------------------
+
+class Emulator:
+    def __init__(self, python, workdir):
+        self.python = python
+        self.workdir = workdir
+        self.proc = None
+        self.url = None
+
+    def start(self):
+        port_file = os.path.join(self.workdir, "emulator.port")
+        if os.path.exists(port_file):
+            os.unlink(port_file)
+        env = dict(os.environ, PYTHONPATH=os.path.join(ROOT, "tests"))
+        self.proc = subprocess.Popen(
+            [self.python, "-m", "emulator", "--host", "127.0.0.1", "--port", "0", "--port-file", port_file,
+             "--token", TOKEN],
+            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise BenchError("the emulator exited at start: %s" % self.proc.stderr.read().decode(errors="replace"))
+            if os.path.exists(port_file):
+                with open(port_file) as handle:
+                    port = handle.read().strip()
+                if port:
+                    self.url = "http://127.0.0.1:%s" % port
+                    self.control("GET", "/_emulator/health")
+                    return self
+            time.sleep(0.05)
+        raise BenchError("the emulator wrote no port file within 15 s")
+
+    def control(self, method, path, body=None):
+        data = json.dumps(body).encode() if body is not None else None
+        request = urllib.request.Request(self.url + path, data=data, method=method,
+                                         headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=30) as answer:
+            return json.loads(answer.read().decode())
+
+    def stop(self):
+        if self.proc is None:
+            return
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=10)
+        if self.proc.stderr:
+            self.proc.stderr.close()
+        self.proc = None
+
+
+# -- measuring a process tree ---------------------------------------------------
+
+def _children_map():
+    children = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % entry, "rb") as handle:
+                stat = handle.read()
+        except OSError:
+            continue
+        # the command name (field 2) may hold spaces and parentheses; ppid follows the last ")"
+        fields = stat[stat.rindex(b")") + 2:].split()
+        children.setdefault(int(fields[1]), []).append(int(entry))
+    return children
+
+
+def _kb_field(path, name):
+    try:
+        with open(path, "rb") as handle:
+            for line in handle:
+                if line.startswith(name):
+                    return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0
+
+
+def tree_memory(root_pid):
+    """(summed RSS, summed PSS) in kB of root_pid and all its descendants."""
+    children = _children_map()
+    pids, todo = [], [root_pid]
+    while todo:
+        pid = todo.pop()
+        pids.append(pid)
+        todo.extend(children.get(pid, ()))
+    rss = sum(_kb_field("/proc/%d/status" % pid, b"VmRSS:") for pid in pids)
+    pss = sum(_kb_field("/proc/%d/smaps_rollup" % pid, b"Pss:") for pid in pids)
+    return rss, pss
+
+
+def run_playbook(playbook, extra_vars_file, env, label):
+    """Run ansible-playbook; return output, exit code, wall and CPU seconds, peak memory."""
+    command = [os.path.join(VENV, "bin", "ansible-playbook"), playbook, "-e", "@" + extra_vars_file]
+    started = time.monotonic()
+    proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            start_new_session=True)
+    lines = []
+    reader = threading.Thread(target=lambda: lines.extend(line.decode(errors="replace") for line in proc.stdout),
+                              daemon=True)
+    reader.start()
+    peak_rss = peak_pss = 0
+    status = usage = None
+    try:
+        while True:
+            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+            if pid:
+                break
+            rss, pss = tree_memory(proc.pid)
+            peak_rss, peak_pss = max(peak_rss, rss), max(peak_pss, pss)
+            if time.monotonic() - started > RUN_TIMEOUT:
+                os.killpg(proc.pid, signal.SIGKILL)
+                raise BenchError("%s: ansible-playbook ran longer than %d s; stopped" % (label, RUN_TIMEOUT))
+            time.sleep(SAMPLE_EVERY)
+    except BaseException:
+        if proc.returncode is None and status is None:
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            os.waitpid(proc.pid, 0)
+        raise
+    wall = time.monotonic() - started
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    reader.join(timeout=10)
+    proc.stdout.close()
+    return {
+        "output": "".join(lines),
+        "rc": proc.returncode,
+        "wall": wall,
+        "cpu": usage.ru_utime + usage.ru_stime,
+        "rss_mb": peak_rss / 1024.0,
+        "pss_mb": peak_pss / 1024.0,
+        # largest single process (kernel's own peak, includes moments between samples)
+        "max_single_rss_mb": usage.ru_maxrss / 1024.0,
+    }
+
+
+# -- scenarios ------------------------------------------------------------------
+
+def job_descriptions(resource_ids, seconds):
+    jobs = []
+    for rid, total in zip(resource_ids, seconds):
+        timeline = dict((state, round(total * share, 3)) for state, share in PHASES)
+        jobs.append({"project_id": PROJECT_ID, "resource_id": rid, "timeline": timeline})
+    return jobs
+
+
+def scenarios(seed):
+    rng = random.Random(seed)
+    ids_b = ["bench-b-%03d" % i for i in range(50)]
+    ids_c = ["bench-c-%03d" % i for i in range(500)]
+    return [
+        ("a", "1 job ending after 20 s", ["bench-a-000"], [20.0], ("role", "baseline")),
+        ("b", "50 jobs ending at seeded random times within 30 s", ids_b,
+         [round(rng.uniform(1.0, 30.0), 3) for _ in ids_b], ("role", "baseline")),
+        ("c", "500 jobs ending within 30 s", ids_c,
+         [round(rng.uniform(1.0, 30.0), 3) for _ in ids_c], ("role",)),
+    ]
+
+
+def one_run(python, collections, workdir, key, method, resource_ids, seconds, role_vars=None):
+    label = "%s/%s" % (key, method)
+    emulator = Emulator(python, workdir).start()
+    try:
+        extra = os.path.join(workdir, "vars-%s.json" % key)
+        with open(extra, "w") as handle:
+            # a FAIL or a lost job would otherwise keep the baseline polling; 20 x 5 s covers 30 s jobs
+            extra_vars = {"bench_resource_ids": resource_ids, "bench_retries": 20}
+            if method == "role":
+                extra_vars.update(role_vars or {})
+            json.dump(extra_vars, handle)
+        env = dict(os.environ,
+                   ANSIBLE_COLLECTIONS_PATH=collections,
+                   ANSIBLE_LOCALHOST_WARNING="false",
+                   ANSIBLE_INVENTORY_UNPARSED_WARNING="false",
+                   ANSIBLE_RETRY_FILES_ENABLED="false",
+                   ANSIBLE_NOCOLOR="1",
+                   HW_DBSS_ENDPOINT=emulator.url,
+                   HW_PROJECT_ID=PROJECT_ID,
+                   HW_AUTH_TOKEN=TOKEN)
+        emulator.control("POST", "/_emulator/jobs", {"jobs": job_descriptions(resource_ids, seconds)})
+        result = run_playbook(os.path.join(BENCH, "%s.yml" % method), extra, env, label)
+        counters = emulator.control("GET", "/_emulator/counters")
+        jobs = emulator.control("GET", "/_emulator/jobs")["jobs"]
+    finally:
+        emulator.stop()
+    result["requests"] = counters.get("dbss_requests", 0) + counters.get("iam_requests", 0)
+    result["errors"] = dict((code, n) for code, n in counters.get("status", {}).items() if str(code) != "200")
+    ends = [job["end_time"] for job in jobs if job.get("end_time") is not None]
+    match = GATE_RE.search(result["output"])
+    if result["rc"] != 0 or match is None or len(ends) != len(resource_ids):
+        tail = "\n".join(result["output"].splitlines()[-30:])
+        raise BenchError("%s failed (exit %s, %d of %d jobs finished):\n%s" % (
+            label, result["rc"], len(ends), len(resource_ids), tail))
+    result["last_end"] = max(ends) / 1000.0
+    result["latency"] = float(match.group(1)) - result["last_end"]
+    del result["output"]
+    return result
+
+
+# -- report ---------------------------------------------------------------------
+
+def ratio(a, b):
+    return a / b if b else float("inf")
+
+
+def print_table(results):
+    header = "%-3s %-9s %8s %9s %8s %8s %8s %10s" % ("", "method", "wall s", "requests", "cpu s", "rss MB", "pss MB", "latency s")
+    print(header)
+    print("-" * len(header))
+    for (key, method), r in results.items():
+        print("%-3s %-9s %8.1f %9.1f %8.2f %8.1f %8.1f %10.2f" % (
+            key, method, r["wall"], r["requests"], r["cpu"], r["rss_mb"], r["pss_mb"], r["latency"]))
+
+
+def acceptance(results):
+    checks = []
+    a_r, a_b = results.get(("a", "role")), results.get(("a", "baseline"))
+    b_r, b_b = results.get(("b", "role")), results.get(("b", "baseline"))
+    c_r = results.get(("c", "role"))
+    if a_r and a_b:
+        checks.append(("(a) role gate latency <= baseline's",
+                       "%.2f s vs %.2f s" % (a_r["latency"], a_b["latency"]), a_r["latency"] <= a_b["latency"]))
+        checks.append(("(a) role requests <= baseline's + 3",
+                       "%.1f vs %.1f" % (a_r["requests"], a_b["requests"]), a_r["requests"] <= a_b["requests"] + 3))
+    if b_r and b_b:
+        checks.append(("(b) role gate latency <= 0.2 x baseline's",
+                       "%.2f s vs %.2f s, ratio %.3f" % (b_r["latency"], b_b["latency"], ratio(b_r["latency"], b_b["latency"])),
+                       b_r["latency"] <= 0.2 * b_b["latency"]))
+        checks.append(("(b) role controller CPU <= 0.1 x baseline's",
+                       "%.2f s vs %.2f s, ratio %.3f" % (b_r["cpu"], b_b["cpu"], ratio(b_r["cpu"], b_b["cpu"])),
+                       b_r["cpu"] <= 0.1 * b_b["cpu"]))
+    if c_r:
+        checks.append(("(c) 500 resources, peak controller memory < 300 MB",
+                       "%.1f MB summed RSS (%.1f MB PSS)" % (c_r["rss_mb"], c_r["pss_mb"]), c_r["rss_mb"] < 300.0))
+    return checks
+
+
+NUMERIC = ("wall", "requests", "cpu", "rss_mb", "pss_mb", "max_single_rss_mb", "latency")
+
+
+def aggregate(samples):
+    """Means of the numeric figures (a single sample stays as it is); the samples are kept."""
+    merged = dict((name, sum(r[name] for r in samples) / len(samples)) for name in NUMERIC)
+    merged["runs"] = len(samples)
+    merged["samples"] = [dict((name, r[name]) for name in NUMERIC) for r in samples]
+    merged["errors"] = samples[-1]["errors"]
+    return merged
+
+
+def parse_role_vars(items):
+    role_vars = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep or not name:
+            raise SystemExit("--role-var wants NAME=VALUE, e.g. sleep=2; got %r" % item)
+        try:
+            value = json.loads(value)
+        except ValueError:
+            pass
+        role_vars["dbss_audit_job_wait_" + name] = value
+    return role_vars
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description="make bench: dbss_audit_job_wait role vs a hand-written uri loop")
+    parser.add_argument("--only", default="a,b,c", help="scenarios to run, e.g. a,b (default a,b,c)")
+    parser.add_argument("--seed", type=int, default=20240611, help="seed of the random end times")
+    parser.add_argument("--repeat-a", type=int, default=3, help="runs of scenario (a) per method, averaged (default 3)")
+    parser.add_argument("--role-var", action="append", default=[],
+                        help="NAME=VALUE: set dbss_audit_job_wait_NAME for the role (default: none, the module defaults)")
+    parser.add_argument("--json", help="also write the figures to this file")
+    args = parser.parse_args(argv)
+    wanted = set(s.strip() for s in args.only.split(",") if s.strip())
+    role_vars = parse_role_vars(args.role_var)
+
+    try:
+        collections = setup(os.environ.get("DBSS_COLLECTIONS_PATH"))
+    except subprocess.CalledProcessError as error:
+        print("bench: set-up failed: %s" % error, file=sys.stderr)
+        return 2
+    python = os.path.join(VENV, "bin", "python")
+    workdir = tempfile.mkdtemp(prefix="dbss-bench.")
+    results = {}
+    started = time.monotonic()
+    print("bench: %d CPU cores, load average %s, seed %d" % (
+        os.cpu_count() or 0, " ".join("%.2f" % x for x in os.getloadavg()), args.seed))
+    print("role wait settings: %s" % (", ".join("%s=%s" % kv for kv in sorted(role_vars.items()))
+                                      if role_vars else "module defaults (wait_sleep 1, wait_max_sleep 5, wait_max_rps 10)"))
+    try:
+        for key, title, ids, seconds, methods in scenarios(args.seed):
+            if key not in wanted:
+                continue
+            repeats = max(1, args.repeat_a) if key == "a" else 1
+            print("\n(%s) %s; last job ends %.1f s after creation%s" % (
+                key, title, max(seconds), "; %d runs per method, averaged" % repeats if repeats > 1 else ""))
+            samples = dict((method, []) for method in methods)
+            for _round in range(repeats):
+                for method in methods:
+                    r = one_run(python, collections, workdir, key, method, ids, seconds, role_vars)
+                    samples[method].append(r)
+                    print("  %-9s wall %6.1f s  requests %5d  cpu %6.2f s  rss %6.1f MB  pss %6.1f MB  latency %6.2f s%s" % (
+                        method, r["wall"], r["requests"], r["cpu"], r["rss_mb"], r["pss_mb"], r["latency"],
+                        ("  non-200: %s" % r["errors"]) if r["errors"] else ""))
+            for method in methods:
+                results[(key, method)] = aggregate(samples[method])
+    except BenchError as error:
+        print("bench: %s" % error, file=sys.stderr)
+        return 2
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+    print("\nResults (seed %d, %.0f s in all; (a) rows are means of %d runs)\n" % (
+        args.seed, time.monotonic() - started, max(1, args.repeat_a)))
+    print_table(results)
+    print("\nRatios role / baseline")
+    for key in sorted(set(k for k, _m in results)):
+        r, b = results.get((key, "role")), results.get((key, "baseline"))
+        if r and b:
+            print("  (%s) wall %.2f  requests %.2f  cpu %.3f  rss %.2f  latency %.3f" % (
+                key, ratio(r["wall"], b["wall"]), ratio(r["requests"], b["requests"]), ratio(r["cpu"], b["cpu"]),
+                ratio(r["rss_mb"], b["rss_mb"]), ratio(r["latency"], b["latency"])))
+    print("\nAcceptance (issue 4)")
+    checks = acceptance(results)
+    for name, detail, ok in checks:
+        print("  %s  %-52s %s" % ("PASS" if ok else "FAIL", name, detail))
+    if args.json:
+        with open(args.json, "w") as handle:
+            json.dump({"seed": args.seed, "cpus": os.cpu_count(), "role_vars": role_vars,
+                       "runs": dict(("%s/%s" % k, v) for k, v in results.items()),
+                       "checks": [{"check": n, "detail": d, "pass": ok} for n, d, ok in checks]}, handle, indent=2)
+    return 0 if all(ok for _n, _d, ok in checks) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
