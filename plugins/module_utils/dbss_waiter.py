@@ -20,7 +20,8 @@ Usage::
 exception instance}``; it does not raise for per-resource errors (if it raises
 anyway, the exception propagates out of ``wait``).
 
-Semantics (option names as the modules spell them):
+Semantics (option names as the modules spell them; the defaults are WaitSpec's,
+the module's own defaults are wait_sleep 2 s and wait_max_sleep 5 s):
 
 ========================  =========  ===========================================================
 Setting                   Default    Meaning
@@ -44,10 +45,12 @@ wait_timeout              1800 s     Overall deadline, counted from the call to 
 wait_delay                0 s        Sleep this long before the first poll (bounded by the
                                      deadline).
 wait_sleep                5 s        First poll interval of each resource, and the interval again
-                                     after its followed job changes (new job or new status).
-wait_max_sleep            30 s       The interval doubles on every poll that sees no change, up
-                                     to this cap. Each pause is jittered: interval/2 +
-                                     rng()*interval/2 (never near zero, never above the cap).
+                                     when it starts following another job (a new job appears,
+                                     or its job disappears or comes back).
+wait_max_sleep            30 s       The interval doubles after every poll (a status change of
+                                     the same job does not reset it), up to this cap. Each pause
+                                     is jittered: interval * (0.8 + 0.2 * rng()) (never above
+                                     the cap, never below 80 % of the interval).
 wait_not_found_timeout    60 s       How long a resource may show no (matching) job, counted
                                      from the start of the wait or from when its job
                                      disappeared; then kind ``not_found``. 0: fail on the first
@@ -118,6 +121,8 @@ MAX_ERROR_TEXT = 200
 # Polls due within min(COALESCE_MAX, sleep * COALESCE_FRACTION) join the current round.
 COALESCE_MAX = 1.0
 COALESCE_FRACTION = 0.25
+# Each pause is drawn from [1 - JITTER_FRACTION, 1] x the interval.
+JITTER_FRACTION = 0.2
 
 
 def _begin_time(job):
@@ -364,13 +369,15 @@ class JobWaiter:
     # -- helpers ---------------------------------------------------------
 
     def _pause(self, interval):
-        """Equal jitter: between half and all of ``interval``."""
+        """Jitter within the top fifth of ``interval``: enough to keep many
+        resources from polling in lockstep, without polling (and spending
+        requests) well before the interval asked for."""
         try:
             r = float(self._rng())
         except (TypeError, ValueError):
             r = 0.5
         r = min(1.0, max(0.0, r)) if not math.isnan(r) else 0.5
-        return interval / 2.0 + r * interval / 2.0
+        return interval * (1.0 - JITTER_FRACTION) + r * interval * JITTER_FRACTION
 
     def _emit(self, event):
         if self._on_event is not None:
@@ -424,6 +431,11 @@ class JobWaiter:
             key = (job.get("job_id"), job.get("status"))
         first = previous_key is _UNSEEN
         changed = first or key != previous_key
+        # The backoff starts again only for a job we have not followed yet: a
+        # status change of the same job (INIT -> READY -> RUNNING) says nothing
+        # about when the next one comes, and resetting would spend requests.
+        new_job = first or (previous_key is None) != (key is None) or (
+            key is not None and previous_key is not None and key[0] != previous_key[0])
         if changed and not (first and key is None):
             self._emit({
                 "resource_id": track.resource_id,
@@ -440,7 +452,7 @@ class JobWaiter:
                 track.missing_since = now
             if now - track.missing_since >= float(spec.not_found_timeout):
                 return (KIND_NOT_FOUND, None)
-            self._schedule(track, now, changed)
+            self._schedule(track, now, new_job)
             expiry = track.missing_since + float(spec.not_found_timeout)
             if now < expiry < track.next_due:
                 track.next_due = expiry
@@ -458,7 +470,7 @@ class JobWaiter:
             return (KIND_FAILED, None)
         if status not in self._pending_set:
             return (KIND_UNEXPECTED_STATE, None)
-        self._schedule(track, now, changed)
+        self._schedule(track, now, new_job)
         return None
 
     # -- messages --------------------------------------------------------

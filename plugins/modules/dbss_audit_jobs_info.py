@@ -85,10 +85,11 @@ options:
   wait_sleep:
     description:
       - First interval between two polls of a resource (seconds or a duration), above 0.
-      - The interval doubles while the state does not change, with jitter, up to O(wait_max_sleep),
-        and starts again from O(wait_sleep) after each state change.
+      - The interval doubles after every poll, up to O(wait_max_sleep); each pause is drawn between
+        80% and 100% of it, so many resources do not poll in lockstep. It starts again from
+        O(wait_sleep) only when a new job appears (a status change of the same job does not reset it).
     type: raw
-    default: 1
+    default: 2
   wait_max_sleep:
     description:
       - Longest interval between two polls of a resource (seconds or a duration); not below O(wait_sleep).

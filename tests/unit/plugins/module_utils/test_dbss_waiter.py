@@ -352,12 +352,13 @@ def test_fetch_raising_propagates():
 
 # --- backoff -----------------------------------------------------------------
 
-def test_backoff_grows_caps_and_resets_on_transition():
-    script = [[job("INIT")]] * 5 + [[job("RUNNING")]] * 3 + [[job("SUCCESS")]]
+def test_backoff_grows_caps_and_keeps_growing_across_status_changes():
+    script = [[job("INIT")]] * 2 + [[job("READY")]] + [[job("RUNNING")]] * 5 + [[job("SUCCESS")]]
     result, clock, fetch = run({"res-a": script}, sleep=5, max_sleep=30, rng=1.0)
     assert result.kind == "success"
-    assert gaps(fetch.polled["res-a"]) == [5, 10, 20, 30, 30, 5, 10, 20]
-    assert clock.sleeps == [5, 10, 20, 30, 30, 5, 10, 20]
+    # INIT -> READY -> RUNNING of the same job does not start the backoff again.
+    assert gaps(fetch.polled["res-a"]) == [5, 10, 20, 30, 30, 30, 30, 30]
+    assert clock.sleeps == [5, 10, 20, 30, 30, 30, 30, 30]
 
 
 def test_backoff_reset_on_new_job_with_same_status():
@@ -367,12 +368,12 @@ def test_backoff_reset_on_new_job_with_same_status():
 
 
 @pytest.mark.parametrize("rng, expected", [
-    (0.0, [2.5, 5, 10, 15, 15, 15]),
-    (0.5, [3.75, 7.5, 15, 22.5, 22.5, 22.5]),
+    (0.0, [4, 8, 16, 24, 24, 24]),
+    (0.5, [4.5, 9, 18, 27, 27, 27]),
     (7.0, [5, 10, 20, 30, 30, 30]),      # out-of-range rng values are clamped
-    (-3.0, [2.5, 5, 10, 15, 15, 15]),
+    (-3.0, [4, 8, 16, 24, 24, 24]),
 ])
-def test_equal_jitter_keeps_pauses_between_half_and_all_of_interval(rng, expected):
+def test_jitter_keeps_pauses_between_80_percent_and_all_of_interval(rng, expected):
     result, clock, fetch = run({"res-a": [[job("RUNNING")]] * 6 + [[job("SUCCESS")]]}, rng=rng)
     assert gaps(fetch.polled["res-a"]) == expected
 
@@ -445,14 +446,14 @@ def test_nearby_polls_share_a_round():
     clock = FakeClock()
     fetch = ScriptedFetch(clock, {"res-a": [[job("RUNNING")]], "res-b": [[job("RUNNING")]], "res-c": [[job("RUNNING")]]})
     draws = iter([1.0, 0.9, 0.0] * 100)
-    waiter = JobWaiter(WaitSpec(timeout=12, sleep=5, max_sleep=5), fetch, clock=clock, sleep=clock.sleep,
+    waiter = JobWaiter(WaitSpec(timeout=12, sleep=10, max_sleep=10), fetch, clock=clock, sleep=clock.sleep,
                        rng=lambda: next(draws))
     with pytest.raises(WaitFailed):
         waiter.wait(["res-a", "res-b", "res-c"])
-    # pauses: res-a 5 s, res-b 4.75 s, res-c 2.5 s. res-c goes alone; res-a, due 0.25 s after res-b
+    # pauses: res-a 10 s, res-b 9.8 s, res-c 8 s. res-c goes alone; res-a, due 0.2 s after res-b
     # (within min(1 s, sleep/4)), joins res-b's round.
     assert [ids for ids, t, d in fetch.calls[:3]] == [["res-a", "res-b", "res-c"], ["res-c"], ["res-a", "res-b"]]
-    assert fetch.calls[2][1] == pytest.approx(START + 4.75)
+    assert fetch.calls[2][1] == pytest.approx(START + 9.8)
 
 
 # --- job selection -----------------------------------------------------------------
