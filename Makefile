@@ -1,0 +1,85 @@
+# Test harness for the hwcloud.dbss collection.
+#
+#   make test         everything, from a fresh machine: pinned venvs, build copy,
+#                     then for ansible-core 2.19 (Python 3.11) and 2.21 (Python 3.13):
+#                     sanity, units, integration; then the system suite
+#   make sanity | units | integration | system    one kind of test (set-up included)
+#   make setup        only the venvs, python3.X links and get-pip stand-ins
+#   make build        ansible-galaxy collection build into build/
+#   make lint | demo | bench | tools-venv | clean
+#
+# Knobs (environment or make VAR=...): HARNESS_VERSIONS="2.19 2.21", SANITY_ARGS,
+# UNITS_ARGS, INTEGRATION_ARGS, SYSTEM_ARGS, HARNESS_KEEP_GOING=1, HARNESS_STEP_TIMEOUT;
+# see tools/harness.py.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := test
+
+# Any Python 3.8+ can drive the harness; the venvs get their own interpreters.
+PYTHON ?= python3
+HARNESS := $(PYTHON) tools/harness.py
+GALAXY_VENV := .venv/ansible-2.19
+
+export HARNESS_VERSIONS HARNESS_TOOLS HARNESS_KEEP_GOING HARNESS_HOME SANITY_ARGS UNITS_ARGS INTEGRATION_ARGS SYSTEM_ARGS HARNESS_STEP_TIMEOUT SYSTEM_TEST_TIMEOUT
+
+.PHONY: test sanity units integration system setup copy build lint demo bench tools-venv clean clean-all
+
+test:
+	$(HARNESS) all
+
+sanity:
+	$(HARNESS) sanity
+
+units:
+	$(HARNESS) units
+
+integration:
+	$(HARNESS) integration
+
+system:
+	$(HARNESS) system
+
+setup:
+	$(HARNESS) setup
+
+copy:
+	$(HARNESS) copy
+
+# Collection artifact, built from the build copy (exactly git's file list) so ignored
+# local files never end up in it.
+build:
+	bash tools/setup_venvs.sh ansible-2.19
+	dest="$$(bash tools/prepare_build.sh | tail -n 1)"; \
+	$(GALAXY_VENV)/bin/ansible-galaxy collection build --force --output-path "$(CURDIR)/build" "$$dest"
+
+# Tooling venv .venv/tools (ansible-lint, antsibull-docs + Sphinx, antsibull-changelog,
+# ansible-builder), pinned in tools/requirements-tools.txt; `make test` builds it too.
+tools-venv:
+	bash tools/setup_venvs.sh tools
+
+# Linters from .venv/tools, run on the build copy (git's file list only). The system
+# suite (tests/system/test_lint.py) runs the same checks as part of `make test`.
+lint: tools-venv
+	@dest="$$(bash tools/prepare_build.sh | tail -n 1)"; cd "$$dest"; \
+	export PATH="$(CURDIR)/.venv/tools/bin:$$PATH" ANSIBLE_COLLECTIONS_PATH="$(CURDIR)/build/collections"; status=0; \
+	echo "== antsibull-changelog lint"; antsibull-changelog lint || status=1; \
+	echo "== ansible-lint (production profile)"; ansible-lint --offline --profile production --nocolor roles/ docs/examples/ || status=1; \
+	echo "== antsibull-docs lint-collection-docs"; \
+	antsibull-docs lint-collection-docs --plugin-docs . || status=1; \
+	exit $$status
+
+demo:
+	@if [ -f tools/demo.sh ]; then bash tools/demo.sh; \
+	else echo "demo: tools/demo.sh not present yet; the demo arrives with the emulator"; fi
+
+bench:
+	@if [ -f tools/bench.py ]; then $(HARNESS) setup && .venv/ansible-2.19/bin/python tools/bench.py; \
+	else echo "bench: tools/bench.py not present yet; the benchmark arrives with the emulator"; fi
+
+# Removes the build copy, logs and artifacts; keeps the venvs (use clean-all for those).
+clean:
+	rm -rf build tests/output
+
+clean-all: clean
+	rm -rf .venv
