@@ -183,8 +183,8 @@ def main():
         for problem in problems:
             print("docs: " + problem)
         return 1
-    print("docs: reST in %s%s" % (os.path.relpath(rst_dir, ROOT),
-                                   "; HTML in %s/index.html" % os.path.relpath(html_dir, ROOT) if html_dir else ""))
+    html_note = "; HTML in %s/index.html" % os.path.relpath(html_dir, ROOT) if html_dir else ""
+    print("docs: reST in %s%s" % (os.path.relpath(rst_dir, ROOT), html_note))
     return 0
 
 

@@ -83,7 +83,7 @@ def figures():
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[0])
     parser.add_argument("--python", help="interpreter with ansible-core, requests, jmespath, pytest")
     args, pytest_args = parser.parse_known_args(argv)
     shutil.rmtree(OUT, ignore_errors=True)

@@ -20,6 +20,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import json
+import math
 import random
 import threading
 import time
@@ -89,7 +90,7 @@ def parse_retry_after(value, now_epoch=None):
             return None
         now = time.time() if now_epoch is None else now_epoch
         seconds = when.timestamp() - now
-    if seconds != seconds:  # NaN
+    if math.isnan(seconds) or math.isinf(seconds):
         return None
     return max(0.0, seconds)
 

@@ -43,7 +43,7 @@ JOBS_INFO_ARGUMENT_SPEC = dict(
     wait_timeout=dict(type="raw", default=1800),
     wait_delay=dict(type="raw", default=0),
     wait_sleep=dict(type="raw", default=2),
-    wait_max_sleep=dict(type="raw", default=5),
+    wait_max_sleep=dict(type="raw", default=4),
     wait_not_found_timeout=dict(type="raw", default=60),
     wait_max_rps=dict(type="float", default=10.0),
     target_states=dict(type="list", elements="str", choices=list(JOB_STATES), default=["SUCCESS"]),

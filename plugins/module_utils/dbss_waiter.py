@@ -21,7 +21,7 @@ exception instance}``; it does not raise for per-resource errors (if it raises
 anyway, the exception propagates out of ``wait``).
 
 Semantics (option names as the modules spell them; the defaults are WaitSpec's,
-the module's own defaults are wait_sleep 2 s and wait_max_sleep 5 s):
+the module's own defaults are wait_sleep 2 s and wait_max_sleep 4 s):
 
 ========================  =========  ===========================================================
 Setting                   Default    Meaning

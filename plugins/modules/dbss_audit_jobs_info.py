@@ -22,7 +22,7 @@ description:
     C(hosts: localhost) or C(delegate_to: localhost)), so each job state change is shown live at
     C(-v); on a remote host the module runs there and the changes are returned in RV(events)."
 author:
-  - hwcloud.dbss maintainers
+  - hwcloud.dbss maintainers (@hwcloud-dbss)
 extends_documentation_fragment:
   - hwcloud.dbss.dbss
 attributes:
@@ -94,7 +94,7 @@ options:
     description:
       - Longest interval between two polls of a resource (seconds or a duration); not below O(wait_sleep).
     type: raw
-    default: 5
+    default: 4
   wait_not_found_timeout:
     description:
       - How long a resource may show no job to follow (seconds or a duration) before the wait fails.

@@ -262,7 +262,7 @@ def test_bad_input_through_ansible_playbook(emulator, tmp_path):
                HTTP_PROXY=proxy, HTTPS_PROXY=proxy, http_proxy=proxy, https_proxy=proxy, ALL_PROXY=proxy, all_proxy=proxy,
                NO_PROXY="", no_proxy="")
     try:
-        proc = subprocess.run([binary, "-i", "localhost,", str(book), "-vvv"], env=env, cwd=str(tmp_path),
+        proc = subprocess.run([binary, "-i", "localhost,", str(book), "-vvv"], env=env, cwd=str(tmp_path), check=False,
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=180)
     finally:
         listener.close()

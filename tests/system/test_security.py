@@ -127,7 +127,7 @@ def run_playbook(tmp_path, tasks, name, verbosity=0):
                ANSIBLE_LOCALHOST_WARNING="0", ANSIBLE_INVENTORY_UNPARSED_WARNING="0", ANSIBLE_PYTHON_INTERPRETER=sys.executable,
                ANSIBLE_DEPRECATION_WARNINGS="0")
     command = [binary, "-i", "localhost,", str(book)] + (["-" + "v" * verbosity] if verbosity else [])
-    proc = subprocess.run(command, env=env, cwd=str(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=180)
+    proc = subprocess.run(command, env=env, cwd=str(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=180, check=False)
     output = proc.stdout.decode("utf-8", "replace") + proc.stderr.decode("utf-8", "replace")
     with open(out_file) as handle:
         results = json.load(handle)

@@ -100,7 +100,7 @@ class Plan:
         self.max_retries = rng.randint(0, 2)
         self.faults = []
         cost = 0.0
-        for _ in range(rng.randint(0, 4)):
+        for dummy in range(rng.randint(0, 4)):
             name = rng.choice(sorted(TRANSIENT))
             spec, worst = TRANSIENT[name]
             self.faults.append((name, dict(spec)))

@@ -74,7 +74,8 @@ class ScriptedServer:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
                 with server.lock:
-                    server.requests.append({"client": self.client_address, "method": self.command, "path": self.path, "headers": dict(self.headers), "body": body})
+                    server.requests.append({"client": self.client_address, "method": self.command, "path": self.path,
+                                            "headers": dict(self.headers), "body": body})
                     answer = server.answers.pop(0) if server.answers else server.default
                 if answer.stall:
                     time.sleep(answer.stall)
