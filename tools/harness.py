@@ -230,6 +230,9 @@ class Harness:
         if os.path.exists(os.path.join(TOOLS, 'requirements-tools.txt')) and \
                 (os.environ.get('HARNESS_TOOLS') or '1') not in ('0', 'no', 'false'):
             names.append('tools')
+        if os.path.exists(os.path.join(TOOLS, 'requirements-eda.txt')) and \
+                (os.environ.get('HARNESS_TOOLS') or '1') not in ('0', 'no', 'false'):
+            names.append('eda')
 
         def body(result, started):
             self.prepare_home()
@@ -344,6 +347,9 @@ class Harness:
             tools_bin = os.path.join(VENVS, 'tools', 'bin')
             if os.path.isdir(tools_bin):
                 env['HWCLOUD_DBSS_TOOLS_BIN'] = tools_bin
+            eda_venv = os.path.join(VENVS, 'eda')
+            if os.path.isdir(os.path.join(eda_venv, 'bin')):
+                env['HWCLOUD_DBSS_EDA_VENV'] = eda_venv
             python = os.path.join(VENVS, 'ansible-' + version, 'bin', 'python')
             command = [python, '-m', 'pytest', '-p', 'no:cacheprovider', '-ra',
                        '--timeout', os.environ.get('SYSTEM_TEST_TIMEOUT') or '300', 'tests/system'] + self.extra('SYSTEM_ARGS')

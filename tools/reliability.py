@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 # Copyright: hwcloud.dbss contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Run the reliability suites of issue 6 and print their figures.

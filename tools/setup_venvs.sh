@@ -22,7 +22,8 @@ venv_spec() {
         ansible-2.19) echo "11 $HARNESS_ROOT/tools/requirements-ansible-2.19.txt" ;;
         ansible-2.21) echo "13 $HARNESS_ROOT/tools/requirements-ansible-2.21.txt" ;;
         tools) echo "11 $HARNESS_ROOT/tools/requirements-tools.txt" ;;
-        *) harness_die "unknown venv '$1' (known: ansible-2.19 ansible-2.21 tools)" ;;
+        eda) echo "11 $HARNESS_ROOT/tools/requirements-eda.txt" ;;
+        *) harness_die "unknown venv '$1' (known: ansible-2.19 ansible-2.21 tools eda)" ;;
     esac
 }
 

@@ -22,19 +22,16 @@ import os
 from contextlib import contextmanager
 
 from ansible.executor.module_common import _apply_action_arg_defaults
-from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
-from ansible.module_utils.common.parameters import remove_values
 from ansible.plugins.action import ActionBase
 from ansible.utils.display import Display
 
 from ansible_collections.hwcloud.dbss.plugins.module_utils.dbss_client import HAS_REQUESTS
-from ansible_collections.hwcloud.dbss.plugins.module_utils.dbss_errors import DbssError
 from ansible_collections.hwcloud.dbss.plugins.module_utils.dbss_jobs_info import (
     JOBS_INFO_ARGUMENT_SPEC,
     JOBS_INFO_MODULE_KWARGS,
-    run_jobs_info,
+    jobs_info_task,
 )
-from ansible_collections.hwcloud.dbss.plugins.module_utils.dbss_module import argument_spec, build_client, failure_result
+from ansible_collections.hwcloud.dbss.plugins.module_utils.dbss_module import argument_spec, run_as_task
 
 display = Display()
 
@@ -43,9 +40,9 @@ MODULE_NAME = "hwcloud.dbss.dbss_audit_jobs_info"
 
 @contextmanager
 def _environment(overrides):
-    """The task's ``environment:`` applied while option fallbacks (HW_*) are
-    read, exactly as the module would see it on a host. The worker process is
-    forked for this one task, so the change cannot leak into others."""
+    """The task's ``environment:`` in force while the task runs, as the module
+    would see it on a host (HW_* fallbacks, proxy variables). The worker
+    process is forked for this one task, so the change cannot leak into others."""
     saved = dict(os.environ)
     os.environ.update(dict((str(k), str(v)) for k, v in overrides.items()))
     try:
@@ -78,7 +75,12 @@ class ActionModule(ActionBase):
             # where the user asked; its missing_required_lib message applies.
             result.update(self._execute_module(module_name=MODULE_NAME, module_args=args, task_vars=task_vars))
             return result
-        result.update(self._run_on_controller(args))
+        environment = {}
+        self._compute_environment_string(environment)
+        with _environment(environment):
+            # Progress lines are built from the JobBean only (IDs and states), never from options.
+            result.update(run_as_task(JOBS_INFO_ARGUMENT_SPEC, JOBS_INFO_MODULE_KWARGS, args,
+                                      lambda params: jobs_info_task(params, on_event=lambda e: display.v(describe_event(e)))))
         return result
 
     def _args_with_defaults(self):
@@ -89,35 +91,3 @@ class ActionModule(ActionBase):
         default: the built-in package and service actions re-apply it the same way."""
         action = self._task.resolved_action or MODULE_NAME
         return _apply_action_arg_defaults(action, self._task, dict(self._task.args), self._templar)
-
-    def _run_on_controller(self, args):
-        environment = {}
-        self._compute_environment_string(environment)
-        validator = ArgumentSpecValidator(argument_spec(JOBS_INFO_ARGUMENT_SPEC),
-                                          mutually_exclusive=JOBS_INFO_MODULE_KWARGS["mutually_exclusive"],
-                                          required_one_of=JOBS_INFO_MODULE_KWARGS["required_one_of"])
-        with _environment(environment):
-            validation = validator.validate(args)
-        secrets = validation._no_log_values
-        if validation.error_messages:
-            return self._masked(dict(failed=True, changed=False, msg="; ".join(validation.error_messages)), secrets)
-        params = validation.validated_parameters
-        result = {"changed": False}
-        try:
-            result.update(run_jobs_info(params, lambda limiter: build_client(params, rate_limiter=limiter),
-                                        on_event=lambda event: display.v(remove_values(describe_event(event), secrets))))
-        except Exception as error:  # pylint: disable=broad-except
-            message, fields = failure_result(error)
-            result.update(fields)
-            result.update(failed=True, msg=message)
-            if not isinstance(error, DbssError):
-                display.vvv("dbss: unexpected %s" % type(error).__name__)
-        for warning in validation._warnings:
-            display.warning(warning.get("warning", str(warning)) if isinstance(warning, dict) else str(warning))
-        result["invocation"] = {"module_args": params}
-        return self._masked(result, secrets)
-
-    @staticmethod
-    def _masked(result, secrets):
-        """Every secret value replaced, wherever it hides (messages included)."""
-        return remove_values(result, secrets)

@@ -28,6 +28,7 @@ from ansible_collections.hwcloud.dbss.plugins.module_utils import dbss_settings 
 from ansible_collections.hwcloud.dbss.plugins.module_utils.dbss_duration import parse_duration
 from ansible_collections.hwcloud.dbss.plugins.module_utils.dbss_errors import DbssConfigError, DbssError, DbssFailure
 from ansible_collections.hwcloud.dbss.plugins.module_utils.dbss_fetch import ConcurrentFetcher
+from ansible_collections.hwcloud.dbss.plugins.module_utils.dbss_module import build_client
 from ansible_collections.hwcloud.dbss.plugins.module_utils.dbss_ratelimit import RateLimiter
 from ansible_collections.hwcloud.dbss.plugins.module_utils.dbss_waiter import JobWaiter, WaitFailed, WaitSpec, newest_job
 
@@ -135,6 +136,11 @@ def shape_result(request, jobs_by_resource):
     if request.query is not None:
         result["query_result"] = request.query.search(all_jobs)
     return result
+
+
+def jobs_info_task(params, on_event=None):
+    """run_jobs_info with a client built from the task's own options."""
+    return run_jobs_info(params, lambda limiter: build_client(params, rate_limiter=limiter), on_event=on_event)
 
 
 def run_jobs_info(params, client_factory, on_event=None, clock=time.monotonic, sleep=time.sleep, rng=random.random):

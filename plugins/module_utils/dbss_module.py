@@ -18,6 +18,8 @@ __metaclass__ = type
 import traceback
 
 from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+from ansible.module_utils.common.parameters import remove_values
 
 from ansible_collections.hwcloud.dbss.plugins.module_utils import dbss_settings as settings
 from ansible_collections.hwcloud.dbss.plugins.module_utils.dbss_auth import select_auth
@@ -78,6 +80,36 @@ def failure_result(error):
         return str(error), error.to_result()
     # Unexpected: report the type and text, never a traceback in msg.
     return "unexpected error: %s: %s" % (type(error).__name__, error), {}
+
+
+def run_as_task(module_spec, module_kwargs, args, operation):
+    """Validate ``args`` exactly as AnsibleModule would (types, defaults, HW_*
+    fallbacks, mutually exclusive options), run ``operation(params)`` and return
+    the task result with every no_log value masked, messages included.
+
+    For callers that are not modules: the action plugin on the controller, the
+    reliability tests. An exception never escapes: it becomes ``failed`` with a
+    one-line ``msg``, like a module's failure."""
+    validator = ArgumentSpecValidator(argument_spec(module_spec),
+                                      mutually_exclusive=module_kwargs.get("mutually_exclusive"),
+                                      required_one_of=module_kwargs.get("required_one_of"))
+    validation = validator.validate(dict(args))
+    secrets = validation._no_log_values
+    if validation.error_messages:
+        return remove_values({"failed": True, "changed": False, "msg": "; ".join(validation.error_messages)}, secrets)
+    params = validation.validated_parameters
+    result = {"changed": False}
+    try:
+        result.update(operation(params))
+    except Exception as error:  # pylint: disable=broad-except
+        message, fields = failure_result(error)
+        result.update(fields)
+        result.update(failed=True, msg=message)
+    warnings = [w.get("warning", str(w)) if isinstance(w, dict) else str(w) for w in validation._warnings]
+    if warnings:
+        result["warnings"] = warnings + list(result.get("warnings", []))
+    result["invocation"] = {"module_args": params}
+    return remove_values(result, secrets)
 
 
 class DbssModule:

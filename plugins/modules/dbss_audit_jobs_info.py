@@ -299,21 +299,17 @@ request_id:
   type: str
 """
 
-from ansible_collections.hwcloud.dbss.plugins.module_utils.dbss_module import DbssModule, build_client
+from ansible_collections.hwcloud.dbss.plugins.module_utils.dbss_module import DbssModule
 from ansible_collections.hwcloud.dbss.plugins.module_utils.dbss_jobs_info import (
     JOBS_INFO_ARGUMENT_SPEC,
     JOBS_INFO_MODULE_KWARGS,
-    run_jobs_info,
+    jobs_info_task,
 )
 
 
 def main():
     module = DbssModule(JOBS_INFO_ARGUMENT_SPEC, **JOBS_INFO_MODULE_KWARGS)
-
-    def jobs_info(params, dbss_module):
-        return run_jobs_info(params, lambda limiter: build_client(params, rate_limiter=limiter))
-
-    module.run(jobs_info)
+    module.run(lambda params, dummy: jobs_info_task(params))
 
 
 if __name__ == "__main__":

@@ -23,20 +23,12 @@ import sys
 import threading
 
 import pytest
+
+from support import clear_hw_environment, figures_dir, run_task
 import requests
 
-from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
-
-from ansible_collections.hwcloud.dbss.plugins.module_utils.dbss_errors import DbssError
-from ansible_collections.hwcloud.dbss.plugins.module_utils.dbss_jobs_info import (
-    JOBS_INFO_ARGUMENT_SPEC,
-    JOBS_INFO_MODULE_KWARGS,
-    run_jobs_info,
-)
-from ansible_collections.hwcloud.dbss.plugins.module_utils.dbss_module import argument_spec, build_client, failure_result
 
 PID = "0123456789abcdef0123456789abcdef"
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 URL = "{url}"  # replaced by the emulator's base URL
 USERINFO_SECRET = "pw-in-url-9f3a"
 FIGURES = {"bad_input_runs": 0, "requests_sent_on_bad_input": 0, "checks": 0}
@@ -115,12 +107,6 @@ CASES = [
 SECRETS = ("pw-secret-1", "sk-secret-1", "st-secret-1")
 
 
-def figures_dir():
-    path = os.environ.get("DBSS_RELIABILITY_DIR") or os.path.join(ROOT, "build", "reliability")
-    os.makedirs(path, exist_ok=True)
-    return path
-
-
 @pytest.fixture(scope="module", autouse=True)
 def write_figures():
     yield
@@ -131,9 +117,7 @@ def write_figures():
 
 @pytest.fixture(autouse=True)
 def clean_environment(monkeypatch):
-    for name in list(os.environ):
-        if name.startswith("HW_") or name == "OS_AUTH_TOKEN":
-            monkeypatch.delenv(name)
+    clear_hw_environment(monkeypatch)
 
 
 def case_args(url, options):
@@ -147,21 +131,7 @@ def case_args(url, options):
 
 
 def run_inprocess(args):
-    validator = ArgumentSpecValidator(argument_spec(JOBS_INFO_ARGUMENT_SPEC),
-                                      mutually_exclusive=JOBS_INFO_MODULE_KWARGS["mutually_exclusive"],
-                                      required_one_of=JOBS_INFO_MODULE_KWARGS["required_one_of"])
-    validation = validator.validate(dict(args))
-    if validation.error_messages:
-        return {"failed": True, "msg": "; ".join(validation.error_messages)}
-    params = validation.validated_parameters
-    try:
-        result = run_jobs_info(params, lambda limiter: build_client(params, rate_limiter=limiter))
-    except DbssError as error:
-        message, fields = failure_result(error)
-        return dict(fields, failed=True, msg=message)
-    except Exception as error:  # pylint: disable=broad-except
-        pytest.fail("unexpected %s (a traceback for the user): %s" % (type(error).__name__, error))
-    return dict(result, failed=False)
+    return run_task(args)
 
 
 def check_result(case_id, option, words, result):

@@ -11,20 +11,19 @@ import glob
 import json
 import os
 import shutil
-import subprocess
-import sys
 import tarfile
 
 import pytest
+
 import yaml
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from support import ROOT, copy_ignore as _ignore, run_checked as run, venv_executable as executable
+
 TIMEOUT = 300
 MODULE = "hwcloud.dbss.dbss_audit_jobs_info"
 ROLE = "hwcloud.dbss.dbss_audit_job_wait"
 
 # Never copied into the build tree (big, or recreated below as planted clutter).
-NOT_COPIED = (".git", ".venv", "build", ".cache", ".pytest_cache", "__pycache__", "tests/output")
 
 # What a developer's tree typically holds besides the collection; none of it may ship.
 CLUTTER = (
@@ -47,34 +46,6 @@ REQUIRED = ("MANIFEST.json", "FILES.json", "README.md", "meta/runtime.yml", "met
             "plugins/action/dbss_audit_jobs_info.py", "plugins/doc_fragments/dbss.py",
             "roles/dbss_audit_job_wait/meta/argument_specs.yml", "roles/dbss_audit_job_wait/tasks/main.yml",
             "changelogs/changelog.yaml", "docs/guide.md")
-
-
-def executable(name):
-    """A tool next to the running Python (the test venv), else on PATH."""
-    path = os.path.join(os.path.dirname(sys.executable), name)
-    if os.access(path, os.X_OK):
-        return path
-    found = shutil.which(name)
-    if not found:
-        pytest.skip("%s is not installed" % name)
-    return found
-
-
-def run(cmd, **kwargs):
-    proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True,
-                          timeout=TIMEOUT, check=False, **kwargs)
-    assert proc.returncode == 0, "%s failed (%d):\n%s" % (" ".join(cmd), proc.returncode, proc.stdout)
-    return proc.stdout
-
-
-def _ignore(directory, names):
-    rel = os.path.relpath(directory, ROOT)
-    skip = set()
-    for name in names:
-        path = name if rel == "." else os.path.join(rel, name)
-        if path in NOT_COPIED or name in ("__pycache__", ".pytest_cache") or name.endswith(".tar.gz"):
-            skip.add(name)
-    return skip
 
 
 @pytest.fixture(scope="module")

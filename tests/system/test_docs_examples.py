@@ -10,13 +10,13 @@ __metaclass__ = type
 import glob
 import json
 import os
-import shutil
 import subprocess
-import sys
 
 import pytest
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from support import ROOT, venv_executable as executable
+
+
 EXAMPLES = os.path.join(ROOT, "docs", "examples")
 PLAYBOOK_TIMEOUT = 180
 PROJECT_ID = "0123456789abcdef0123456789abcdef"
@@ -53,16 +53,6 @@ CASES = {
         [{"resource_id": "db-demo", "timeline": {"RUNNING": 0.5}}],
         {"demo_resource_id": "db-demo"}, True, ["Audit instance db-demo is ready", "is SUCCESS"], "failed=0", "aksk"),
 }
-
-
-def executable(name):
-    path = os.path.join(os.path.dirname(sys.executable), name)
-    if os.access(path, os.X_OK):
-        return path
-    found = shutil.which(name)
-    if not found:
-        pytest.skip("%s is not installed" % name)
-    return found
 
 
 @pytest.fixture(scope="module")

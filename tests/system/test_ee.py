@@ -11,48 +11,15 @@ __metaclass__ = type
 import glob
 import os
 import shutil
-import subprocess
 import sys
 
 import pytest
+
 import yaml
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from support import ROOT, copy_ignore as _ignore, run_checked as run, tools_executable
+
 TIMEOUT = 300
-NOT_COPIED = (".git", ".venv", "build", ".cache", ".pytest_cache", "tests/output")
-
-
-def tools_executable(name):
-    """ansible-builder and friends: $HWCLOUD_DBSS_TOOLS_BIN, the repo's .venv/tools, the
-    test venv, PATH. The repository may be an ancestor of a build copy, so walk up."""
-    folders = [os.environ.get("HWCLOUD_DBSS_TOOLS_BIN", "")]
-    here = ROOT
-    while True:
-        folders.append(os.path.join(here, ".venv", "tools", "bin"))
-        parent = os.path.dirname(here)
-        if parent == here:
-            break
-        here = parent
-    folders.append(os.path.dirname(sys.executable))
-    for folder in folders:
-        path = os.path.join(folder, name) if folder else ""
-        if path and os.access(path, os.X_OK):
-            return path
-    return shutil.which(name)
-
-
-def run(cmd, **kwargs):
-    proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True,
-                          timeout=TIMEOUT, check=False, **kwargs)
-    assert proc.returncode == 0, "%s failed (%d):\n%s" % (" ".join(cmd), proc.returncode, proc.stdout)
-    return proc.stdout
-
-
-def _ignore(directory, names):
-    rel = os.path.relpath(directory, ROOT)
-    return set(name for name in names
-               if (name if rel == "." else os.path.join(rel, name)) in NOT_COPIED
-               or name in ("__pycache__", ".pytest_cache") or name.endswith(".tar.gz"))
 
 
 def _requirement_names(path):

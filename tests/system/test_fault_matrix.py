@@ -27,20 +27,12 @@ import time
 
 import pytest
 
-from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+from support import clear_hw_environment, figures_dir, run_task
 
-from ansible_collections.hwcloud.dbss.plugins.module_utils.dbss_errors import DbssError
-from ansible_collections.hwcloud.dbss.plugins.module_utils.dbss_jobs_info import (
-    JOBS_INFO_ARGUMENT_SPEC,
-    JOBS_INFO_MODULE_KWARGS,
-    run_jobs_info,
-)
-from ansible_collections.hwcloud.dbss.plugins.module_utils.dbss_module import argument_spec, build_client, failure_result
 
 PID = "0123456789abcdef0123456789abcdef"
 TOKEN = "demo-token"
 REQUEST_TIMEOUT = 1.0
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 REQUEST_ID_TEXT = re.compile(r"request id: [0-9a-f]{32}")
 
 FIGURES = {"faults_tried": 0, "waits_run": 0, "verdicts_right": 0, "cases": 0}
@@ -49,11 +41,6 @@ FIGURES = {"faults_tried": 0, "waits_run": 0, "verdicts_right": 0, "cases": 0}
 # ---------------------------------------------------------------------------
 # helpers (kept local: each reliability suite is self-contained)
 # ---------------------------------------------------------------------------
-
-def figures_dir():
-    path = os.environ.get("DBSS_RELIABILITY_DIR") or os.path.join(ROOT, "build", "reliability")
-    os.makedirs(path, exist_ok=True)
-    return path
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -65,9 +52,7 @@ def write_figures():
 
 @pytest.fixture(autouse=True)
 def clean_environment(monkeypatch):
-    for name in list(os.environ):
-        if name.startswith("HW_") or name in ("OS_AUTH_TOKEN",):
-            monkeypatch.delenv(name)
+    clear_hw_environment(monkeypatch)
 
 
 def module_args(url, resource_id, **extra):
@@ -78,23 +63,9 @@ def module_args(url, resource_id, **extra):
 
 
 def run_inprocess(args):
-    """What the action plugin does on the controller: validate, run, report.
-    Returns (result, wall seconds); an unexpected exception fails the test."""
-    validator = ArgumentSpecValidator(argument_spec(JOBS_INFO_ARGUMENT_SPEC),
-                                      mutually_exclusive=JOBS_INFO_MODULE_KWARGS["mutually_exclusive"],
-                                      required_one_of=JOBS_INFO_MODULE_KWARGS["required_one_of"])
-    validation = validator.validate(dict(args))
-    assert not validation.error_messages, validation.error_messages
-    params = validation.validated_parameters
+    """dbss_audit_jobs_info as the action plugin runs it; returns (result, wall seconds)."""
     started = time.monotonic()
-    try:
-        result = run_jobs_info(params, lambda limiter: build_client(params, rate_limiter=limiter))
-        result["failed"] = False
-    except DbssError as error:
-        message, fields = failure_result(error)
-        result = dict(fields, failed=True, msg=message)
-    except Exception as error:  # pylint: disable=broad-except
-        pytest.fail("unexpected %s escaped run_jobs_info (a traceback for the user): %s" % (type(error).__name__, error))
+    result = run_task(args)
     return result, time.monotonic() - started
 
 

@@ -10,40 +10,14 @@ __metaclass__ = type
 import os
 import shutil
 import subprocess
-import sys
 
 import pytest
+
 import yaml
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from support import ROOT, copy_ignore as _ignore, tools_executable
+
 TIMEOUT = 600
-NOT_COPIED = (".git", ".venv", "build", ".cache", ".pytest_cache", ".ansible", "tests/output")
-
-
-def tools_executable(name):
-    """$HWCLOUD_DBSS_TOOLS_BIN, the repo's .venv/tools (walking up from a build copy),
-    the test venv, then PATH; None if absent."""
-    folders = [os.environ.get("HWCLOUD_DBSS_TOOLS_BIN", "")]
-    here = ROOT
-    while True:
-        folders.append(os.path.join(here, ".venv", "tools", "bin"))
-        parent = os.path.dirname(here)
-        if parent == here:
-            break
-        here = parent
-    folders.append(os.path.dirname(sys.executable))
-    for folder in folders:
-        path = os.path.join(folder, name) if folder else ""
-        if path and os.access(path, os.X_OK):
-            return path
-    return shutil.which(name)
-
-
-def _ignore(directory, names):
-    rel = os.path.relpath(directory, ROOT)
-    return set(name for name in names
-               if (name if rel == "." else os.path.join(rel, name)) in NOT_COPIED
-               or name in ("__pycache__", ".pytest_cache") or name.endswith(".tar.gz"))
 
 
 @pytest.fixture
