@@ -23,7 +23,7 @@ GALAXY_VENV := .venv/ansible-2.19
 
 export HARNESS_VERSIONS HARNESS_TOOLS HARNESS_KEEP_GOING HARNESS_HOME SANITY_ARGS UNITS_ARGS INTEGRATION_ARGS SYSTEM_ARGS HARNESS_STEP_TIMEOUT SYSTEM_TEST_TIMEOUT
 
-.PHONY: test sanity units integration system setup copy build lint demo bench tools-venv clean clean-all
+.PHONY: test sanity units integration system setup copy build lint docs demo bench tools-venv clean clean-all
 
 test:
 	$(HARNESS) all
@@ -68,6 +68,11 @@ lint: tools-venv
 	echo "== antsibull-docs lint-collection-docs"; \
 	antsibull-docs lint-collection-docs --plugin-docs . || status=1; \
 	exit $$status
+
+# Module and role reference (antsibull-docs + Sphinx) into build/docs; fails if an option is missing.
+docs:
+	bash tools/setup_venvs.sh tools
+	.venv/tools/bin/python tools/docs.py
 
 demo:
 	@if [ -f tools/demo.sh ]; then bash tools/demo.sh; \
