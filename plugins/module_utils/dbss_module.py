@@ -17,6 +17,12 @@ __metaclass__ = type
 
 import traceback
 
+try:
+    from urllib.parse import unquote, urlsplit
+except ImportError:  # pragma: no cover
+    from urllib import unquote
+    from urlparse import urlsplit
+
 from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.module_utils.common.parameters import remove_values
@@ -60,6 +66,26 @@ def argument_spec(module_spec):
     return spec
 
 
+URL_OPTIONS = ("endpoint", "auth_url")
+
+
+def url_passwords(params):
+    """Passwords typed into a URL option ('https://user:pw@host'). Such a URL is
+    refused, but the refusal must not echo the password (invocation at -vvv)."""
+    found = set()
+    for option in URL_OPTIONS:
+        value = params.get(option)
+        if isinstance(value, str) and "@" in value:
+            try:
+                password = urlsplit(value.strip()).password
+            except ValueError:
+                password = None
+            if password:
+                found.add(password)
+                found.add(unquote(password))
+    return found
+
+
 def build_client(params, rate_limiter=None, log=None, session=None):
     """Validate the shared options and return a DbssClient; raises DbssConfigError
     before any request when an option breaks a rule."""
@@ -94,7 +120,7 @@ def run_as_task(module_spec, module_kwargs, args, operation):
                                       mutually_exclusive=module_kwargs.get("mutually_exclusive"),
                                       required_one_of=module_kwargs.get("required_one_of"))
     validation = validator.validate(dict(args))
-    secrets = validation._no_log_values
+    secrets = set(validation._no_log_values) | url_passwords(validation.validated_parameters)
     if validation.error_messages:
         return remove_values({"failed": True, "changed": False, "msg": "; ".join(validation.error_messages)}, secrets)
     params = validation.validated_parameters
@@ -117,6 +143,7 @@ class DbssModule:
 
     def __init__(self, module_spec, **kwargs):
         self.module = AnsibleModule(argument_spec=argument_spec(module_spec), **kwargs)
+        self.module.no_log_values.update(url_passwords(self.module.params))
         if not HAS_REQUESTS:
             self.module.fail_json(msg=missing_required_lib("requests"), exception=str(REQUESTS_IMPORT_ERROR))
 

@@ -9,12 +9,20 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import json
+
 import pytest
 
 from ansible_collections.hwcloud.dbss.plugins.module_utils.dbss_auth import TokenAuth
 from ansible_collections.hwcloud.dbss.plugins.module_utils.dbss_client import DbssClient
 from ansible_collections.hwcloud.dbss.plugins.module_utils.dbss_errors import DbssFailure
-from ansible_collections.hwcloud.dbss.plugins.module_utils.dbss_jobs_info import run_jobs_info
+from ansible_collections.hwcloud.dbss.plugins.module_utils.dbss_jobs_info import (
+    JOBS_INFO_ARGUMENT_SPEC,
+    JOBS_INFO_MODULE_KWARGS,
+    jobs_info_task,
+    run_jobs_info,
+)
+from ansible_collections.hwcloud.dbss.plugins.module_utils.dbss_module import run_as_task
 from ansible_collections.hwcloud.dbss.tests.unit.scripted_server import EXAMPLE_JOB, Answer, ScriptedServer, jobs
 
 PROJECT = "0123456789abcdef0123456789abcdef"
@@ -140,3 +148,18 @@ def test_no_wait_returns_without_wait_fields(server):
     fake = FakeClock()
     result = run(server, fake, wait=False)
     assert "elapsed" not in result and result["job"] == EXAMPLE_JOB
+
+
+def test_run_as_task_masks_secrets_and_url_passwords_everywhere(server, monkeypatch):
+    monkeypatch.delenv("HW_AUTH_TOKEN", raising=False)
+    args = dict(project_id=PROJECT, resource_id="res-a", auth_token="Tok-Secret-4242",
+                endpoint=server.url.replace("http://", "http://u:Url-Pa55@"))
+    result = run_as_task(JOBS_INFO_ARGUMENT_SPEC, JOBS_INFO_MODULE_KWARGS, args, jobs_info_task)
+    text = json.dumps(result)
+    assert result["failed"] is True and result["msg"].startswith("endpoint:")
+    assert "Tok-Secret-4242" not in text and "Url-Pa55" not in text
+    assert server.requests == []
+    args["endpoint"] = server.url
+    result = run_as_task(JOBS_INFO_ARGUMENT_SPEC, JOBS_INFO_MODULE_KWARGS, args, jobs_info_task)
+    assert not result.get("failed")
+    assert result["job"] == EXAMPLE_JOB and "Tok-Secret-4242" not in json.dumps(result)

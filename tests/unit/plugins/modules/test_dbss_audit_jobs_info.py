@@ -187,3 +187,11 @@ def test_both_or_neither_resource_option_is_refused(server, capsys):
     result, dummy = run_module(capsys, **base_args(server))
     assert "resource_id" in result["msg"]
     assert server.requests == []
+
+
+def test_password_typed_into_an_endpoint_is_refused_and_never_echoed(server, capsys):
+    endpoint = server.url.replace("http://", "http://admin:Url-Pa55-word@")
+    result, out = run_module(capsys, **base_args(server, resource_id="res-a", endpoint=endpoint))
+    assert result["failed"] is True and "endpoint" in result["msg"]
+    assert "Url-Pa55-word" not in out
+    assert server.requests == []
