@@ -9,7 +9,8 @@ import re
 import uuid
 
 PROJECT_ID_RE = re.compile(r"^[A-Za-z0-9_-]{32,64}$")
-RESOURCE_ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+# The same rule as the collection (plugins/module_utils/dbss_settings.py): IDs are URL path segments.
+RESOURCE_ID_RE = re.compile(r"^(?!.*\.\.)[A-Za-z0-9_.-]{1,128}$")
 
 DEMO_TOKEN = "demo-token"
 DEMO_ACCESS_KEY = "DEMOACCESSKEY"
