@@ -101,6 +101,7 @@ from ansible_collections.hwcloud.dbss.plugins.module_utils.dbss_errors import (
     DbssConfigError,
     parse_error_body,
 )
+from ansible_collections.hwcloud.dbss.plugins.module_utils.dbss_settings import validate_http_url
 
 ALGORITHM = "SDK-HMAC-SHA256"
 DATE_FORMAT = "%Y%m%dT%H%M%SZ"
@@ -536,17 +537,6 @@ def _no_mode_error(p):
         "(or their HW_* environment variables)")
 
 
-def _split_url(url):
-    """urlsplit(url), or None when the URL (or its port) cannot be parsed."""
-    try:
-        parts = urlsplit(url)
-        if parts.port is not None and parts.port <= 0:
-            return None
-    except ValueError:
-        return None
-    return parts
-
-
 def resolve_auth_url(auth_url, region, cloud):
     """The IAM endpoint: ``auth_url`` checked, or built from region and cloud."""
     if not auth_url:
@@ -555,15 +545,7 @@ def resolve_auth_url(auth_url, region, cloud):
                 "auth_url", "is required for IAM password login when region is not set; "
                 "set auth_url (HW_AUTH_URL) or region (HW_REGION_NAME)")
         auth_url = "https://iam.%s.%s/v3" % (region, cloud or DEFAULT_CLOUD)
-    parts = _split_url(auth_url)
-    # The URL is not quoted in these messages: it could hold user information.
-    if parts is None or parts.scheme.lower() not in ("http", "https") or not parts.hostname:
-        raise DbssConfigError("auth_url", "must be an http:// or https:// URL with a host name, like https://iam.eu-west-101.myhuaweicloud.eu/v3")
-    if parts.username is not None or parts.password is not None:
-        raise DbssConfigError("auth_url", "must not contain user information (user:password@); use user_name and password")
-    if parts.query or parts.fragment:
-        raise DbssConfigError("auth_url", "must not contain a query string or fragment")
-    return auth_url.rstrip("/")
+    return validate_http_url(auth_url, "auth_url")
 
 
 def select_auth(params, utcnow=None):

@@ -25,10 +25,7 @@ import random
 import threading
 import time
 
-try:
-    from urllib.parse import quote
-except ImportError:  # pragma: no cover - Python 2 is not supported, kept for sanity's import test
-    from urllib import quote
+from urllib.parse import quote, urlsplit
 
 try:
     import requests
@@ -123,9 +120,7 @@ def parse_jobs_body(response_text, status, request_id, operation="listing DBSS a
         elif not all(isinstance(job, dict) for job in data["jobs"]):
             problem = "'jobs' holds an entry that is not an object"
     if problem:
-        error = DbssApiError(status, error_msg=problem, request_id=request_id, operation=operation)
-        error.malformed = True
-        return None, error
+        return None, DbssApiError(status, error_msg=problem, request_id=request_id, operation=operation, malformed=True)
     return [normalise_job(job) for job in data["jobs"]], None
 
 
@@ -226,8 +221,10 @@ class DbssClient:
                 error = exc
             else:
                 status = response.status_code
+                if not 200 <= status < 300:
+                    retry_after = parse_retry_after(response.headers.get("Retry-After"))
                 if status == 429 and self.rate_limiter is not None:
-                    self.rate_limiter.on_throttled(parse_retry_after(response.headers.get("Retry-After")))
+                    self.rate_limiter.on_throttled(retry_after)
                 if not raise_for_status and status not in TRANSIENT_STATUSES:
                     return response
                 if 200 <= status < 300:
@@ -239,7 +236,6 @@ class DbssClient:
                     if error is None:
                         return value
                 else:
-                    retry_after = parse_retry_after(response.headers.get("Retry-After"))
                     error = parse_error_body(status, response.text, request_id=_request_id(response),
                                              retry_after=retry_after, operation=operation)
                     if not error.transient:
@@ -317,10 +313,6 @@ def _request_id(response):
 
 
 def _host_of(url):
-    try:
-        from urllib.parse import urlsplit
-    except ImportError:  # pragma: no cover
-        from urlparse import urlsplit
     return urlsplit(url).netloc or url
 
 

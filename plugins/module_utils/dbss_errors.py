@@ -60,7 +60,7 @@ class DbssApiError(DbssError):
 
     def __init__(self, status, error_code=None, error_msg=None, details=None,
                  encoded_authorization_message=None, request_id=None,
-                 retry_after=None, operation=None):
+                 retry_after=None, operation=None, malformed=False):
         self.status = status
         self.error_code = error_code
         self.error_msg = error_msg
@@ -69,13 +69,14 @@ class DbssApiError(DbssError):
         self.request_id = request_id
         self.retry_after = retry_after
         self.operation = operation
+        # A 200 whose body is not the documented shape (cut mid-transfer, or a
+        # confused gateway): as curable by asking again as a 503.
+        self.malformed = malformed
         super(DbssApiError, self).__init__(self._describe())
 
     @property
     def transient(self):
-        # A 200 with a broken body (cut mid-transfer, or a confused gateway) is
-        # as curable by asking again as a 503.
-        return self.status in TRANSIENT_STATUSES or bool(getattr(self, "malformed", False))
+        return self.status in TRANSIENT_STATUSES or self.malformed
 
     @property
     def throttled(self):

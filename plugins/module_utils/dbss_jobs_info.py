@@ -30,9 +30,7 @@ from ansible_collections.hwcloud.dbss.plugins.module_utils.dbss_errors import Db
 from ansible_collections.hwcloud.dbss.plugins.module_utils.dbss_fetch import ConcurrentFetcher
 from ansible_collections.hwcloud.dbss.plugins.module_utils.dbss_module import build_client
 from ansible_collections.hwcloud.dbss.plugins.module_utils.dbss_ratelimit import RateLimiter
-from ansible_collections.hwcloud.dbss.plugins.module_utils.dbss_waiter import JobWaiter, WaitFailed, WaitSpec, newest_job
-
-JOB_STATES = ("INIT", "READY", "RUNNING", "SUCCESS", "FAIL")
+from ansible_collections.hwcloud.dbss.plugins.module_utils.dbss_waiter import JOB_STATES, JobWaiter, WaitFailed, WaitSpec, newest_job
 
 JOBS_INFO_ARGUMENT_SPEC = dict(
     resource_id=dict(type="str"),
@@ -68,18 +66,19 @@ class JobsInfoRequest:
         self.job_id = params.get("job_id")
         if self.job_id is not None and not self.job_id.strip():
             raise DbssConfigError("job_id", "must not be empty")
-        self.status = _validate_states(params.get("status"), "status", allow_empty=True)
+        # State names are checked by the argument spec's choices; the wait's
+        # lists (non-empty target, disjoint) by WaitSpec.validate, and
+        # wait_max_rps by the RateLimiter built from it.
+        self.status = params.get("status") or []
         self.query = _compile_query(params.get("query"))
         self.wait = bool(params.get("wait"))
-        self.max_rps = params.get("wait_max_rps", 10.0)
-        if self.max_rps is None or not self.max_rps > 0:
-            raise DbssConfigError("wait_max_rps", "must be a number of requests per second above 0 (got %r)" % (self.max_rps,))
+        self.max_rps = params.get("wait_max_rps")
         self.wait_spec = None
         if self.wait:
             self.wait_spec = WaitSpec(
-                target_states=tuple(_validate_states(params.get("target_states"), "target_states")),
-                pending_states=tuple(_validate_states(params.get("pending_states"), "pending_states", allow_empty=True)),
-                failure_states=tuple(_validate_states(params.get("failure_states"), "failure_states", allow_empty=True)),
+                target_states=tuple(params.get("target_states") or ()),
+                pending_states=tuple(params.get("pending_states") or ()),
+                failure_states=tuple(params.get("failure_states") or ()),
                 timeout=parse_duration(params.get("wait_timeout"), "wait_timeout"),
                 delay=parse_duration(params.get("wait_delay"), "wait_delay", allow_zero=True),
                 sleep=parse_duration(params.get("wait_sleep"), "wait_sleep"),
@@ -88,20 +87,6 @@ class JobsInfoRequest:
                 job_id=self.job_id,
             )
             self.wait_spec.validate()
-
-
-def _validate_states(values, option, allow_empty=False):
-    if values is None:
-        return []
-    states = []
-    for value in values:
-        if value not in JOB_STATES:
-            raise DbssConfigError(option, "holds %r; job states are %s (upper case)" % (value, ", ".join(JOB_STATES)))
-        if value not in states:
-            states.append(value)
-    if not states and not allow_empty:
-        raise DbssConfigError(option, "must name at least one state")
-    return states
 
 
 def _compile_query(expression):

@@ -17,10 +17,7 @@ import difflib
 import os
 import re
 
-try:
-    from urllib.parse import urlsplit
-except ImportError:  # pragma: no cover
-    from urlparse import urlsplit
+from urllib.parse import urlsplit
 
 from ansible_collections.hwcloud.dbss.plugins.module_utils.dbss_errors import DbssConfigError
 
@@ -83,18 +80,19 @@ def validate_http_url(value, option):
     if not isinstance(value, str) or not value.strip():
         raise DbssConfigError(option, "must be an http:// or https:// URL")
     value = value.strip()
+    # The value itself is never quoted in these messages: it could hold a password.
     try:
         parts = urlsplit(value)
-        port = parts.port
+        if parts.port is not None and parts.port <= 0:
+            raise ValueError("port out of range")
     except ValueError:
         raise DbssConfigError(option, "is not a valid URL (bad host or port)")
-    del port
     if parts.scheme not in ("http", "https"):
         raise DbssConfigError(option, "must be an http:// or https:// URL (got scheme %s)" % _describe(parts.scheme or ""))
     if not parts.hostname:
         raise DbssConfigError(option, "must name a host")
     if "@" in parts.netloc:
-        raise DbssConfigError(option, "must not carry user info ('user:password@'); pass credentials through the auth options")
+        raise DbssConfigError(option, "must not contain user information ('user:password@'); pass credentials through the auth options")
     if parts.query or parts.fragment or value.endswith("?") or value.endswith("#"):
         raise DbssConfigError(option, "must not have a query string or fragment")
     if any(ch.isspace() for ch in value):
