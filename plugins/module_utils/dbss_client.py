@@ -40,6 +40,7 @@ from ansible_collections.hwcloud.dbss.plugins.module_utils.dbss_errors import (
     TRANSIENT_STATUSES,
     DbssApiError,
     DbssTransportError,
+    describe_non_json_body,
     parse_error_body,
 )
 
@@ -108,10 +109,10 @@ def parse_jobs_body(response_text, status, request_id, operation="listing DBSS a
     a connection cut mid-body or a confused gateway produce."""
     problem = None
     try:
-        data = json.loads(response_text) if response_text else None
-    except ValueError:
+        data = json.loads(response_text)
+    except ValueError:  # empty, an HTML page, or cut short
         data = None
-        problem = "response body is not valid JSON (%d bytes, possibly truncated)" % len(response_text or "")
+        problem = describe_non_json_body(response_text)
     if problem is None:
         if not isinstance(data, dict):
             problem = "response body is not a JSON object"

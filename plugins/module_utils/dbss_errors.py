@@ -119,7 +119,7 @@ def _text(value, limit=500):
     return value[:limit] if value else None
 
 
-def _summarise_non_json(body_text):
+def describe_non_json_body(body_text):
     """One line that tells the user what came back when it was not JSON."""
     if not body_text or not body_text.strip():
         return "empty response body"
@@ -154,7 +154,7 @@ def parse_error_body(status, body_text, request_id=None, retry_after=None, opera
         if not fields["error_code"] and not fields["error_msg"]:
             fields["error_msg"] = "error body has no error_code or error_msg"
     else:
-        fields["error_msg"] = _summarise_non_json(body_text)
+        fields["error_msg"] = describe_non_json_body(body_text)
     return DbssApiError(status, request_id=request_id, retry_after=retry_after, operation=operation, **fields)
 
 

@@ -9,6 +9,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import json
 import os
 import shutil
 import subprocess
@@ -40,11 +41,12 @@ def run_task(args):
     return result
 
 
-def figures_dir():
-    """Where the reliability suites leave their figures for tools/reliability.py."""
+def save_figures(suite, figures):
+    """Leave a reliability suite's figures where tools/reliability.py adds them up."""
     path = os.environ.get("DBSS_RELIABILITY_DIR") or os.path.join(ROOT, "build", "reliability")
     os.makedirs(path, exist_ok=True)
-    return path
+    with open(os.path.join(path, "%s.json" % suite), "w") as handle:
+        json.dump(dict(figures, suite=suite), handle, sort_keys=True)
 
 
 def clear_hw_environment(monkeypatch):

@@ -24,7 +24,7 @@ import threading
 
 import pytest
 
-from support import clear_hw_environment, figures_dir, run_task
+from support import clear_hw_environment, run_task, save_figures
 import requests
 
 
@@ -110,9 +110,7 @@ SECRETS = ("pw-secret-1", "sk-secret-1", "st-secret-1")
 @pytest.fixture(scope="module", autouse=True)
 def write_figures():
     yield
-    figures = dict(FIGURES, suite="bad_input", bad_inputs_tried=len(CASES))
-    with open(os.path.join(figures_dir(), "bad_input.json"), "w") as handle:
-        json.dump(figures, handle, sort_keys=True)
+    save_figures("bad_input", dict(FIGURES, bad_inputs_tried=len(CASES)))
 
 
 @pytest.fixture(autouse=True)

@@ -27,7 +27,7 @@ import time
 
 import pytest
 
-from support import clear_hw_environment, figures_dir, run_task
+from support import clear_hw_environment, run_task, save_figures
 
 
 PID = "0123456789abcdef0123456789abcdef"
@@ -46,8 +46,7 @@ FIGURES = {"faults_tried": 0, "waits_run": 0, "verdicts_right": 0, "cases": 0}
 @pytest.fixture(scope="module", autouse=True)
 def write_figures():
     yield
-    with open(os.path.join(figures_dir(), "fault_matrix.json"), "w") as handle:
-        json.dump(dict(FIGURES, suite="fault_matrix"), handle, sort_keys=True)
+    save_figures("fault_matrix", FIGURES)
 
 
 @pytest.fixture(autouse=True)

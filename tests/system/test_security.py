@@ -21,7 +21,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from support import clear_hw_environment, figures_dir, run_task
+from support import clear_hw_environment, run_task, save_figures
 
 
 PID = "0123456789abcdef0123456789abcdef"
@@ -45,8 +45,7 @@ FIGURES = {"secrets_leaked": 0, "secret_checks": 0, "outputs_scanned": 0, "tls_c
 @pytest.fixture(scope="module", autouse=True)
 def write_figures():
     yield
-    with open(os.path.join(figures_dir(), "security.json"), "w") as handle:
-        json.dump(dict(FIGURES, suite="security"), handle, sort_keys=True)
+    save_figures("security", FIGURES)
 
 
 @pytest.fixture(autouse=True)

@@ -31,15 +31,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
-
-from ansible_collections.hwcloud.dbss.plugins.module_utils.dbss_errors import DbssError
-from ansible_collections.hwcloud.dbss.plugins.module_utils.dbss_jobs_info import (
-    JOBS_INFO_ARGUMENT_SPEC,
-    JOBS_INFO_MODULE_KWARGS,
-    run_jobs_info,
-)
-from ansible_collections.hwcloud.dbss.plugins.module_utils.dbss_module import argument_spec, build_client, failure_result
+from support import run_task, save_figures
 
 PID = "0123456789abcdef0123456789abcdef"
 DEFAULT_SEED = 20240606
@@ -47,7 +39,6 @@ DEFAULT_WAITS = 200
 THREADS = 10
 REQUEST_TIMEOUT = 0.5
 WAIT_MAX_SLEEP = 0.3
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 # name -> (fault spec, worst-case seconds one answer of it can cost the wait)
 TRANSIENT = {
@@ -80,12 +71,6 @@ def seed():
 
 def waits():
     return int(os.environ.get("DBSS_SOAK_WAITS") or DEFAULT_WAITS)
-
-
-def figures_dir():
-    path = os.environ.get("DBSS_RELIABILITY_DIR") or os.path.join(ROOT, "build", "reliability")
-    os.makedirs(path, exist_ok=True)
-    return path
 
 
 class Plan:
@@ -172,25 +157,16 @@ def prepare(emu, plan):
 
 
 def run_plan(emu, plan):
-    validator = ArgumentSpecValidator(argument_spec(JOBS_INFO_ARGUMENT_SPEC),
-                                      mutually_exclusive=JOBS_INFO_MODULE_KWARGS["mutually_exclusive"],
-                                      required_one_of=JOBS_INFO_MODULE_KWARGS["required_one_of"])
-    validation = validator.validate(plan.args(emu.url))
-    assert not validation.error_messages, validation.error_messages
-    params = validation.validated_parameters
     timers = prepare(emu, plan)
     started = time.monotonic()
     for timer in timers:
         timer.start()
     outcome = {"index": plan.index, "expected": plan.expected, "faults": [n for n, _s in plan.faults]}
-    try:
-        result = run_jobs_info(params, lambda limiter: build_client(params, rate_limiter=limiter))
+    result = run_task(plan.args(emu.url))
+    if result["failed"]:
+        outcome.update(kind=result.get("failure_kind", "error"), elapsed=result.get("elapsed", 0.0), msg=result["msg"])
+    else:
         outcome.update(kind="success", elapsed=result["elapsed"], msg="")
-    except DbssError as error:
-        message, fields = failure_result(error)
-        outcome.update(kind=fields.get("failure_kind", "error"), elapsed=fields.get("elapsed", 0.0), msg=message)
-    except Exception as error:  # pylint: disable=broad-except
-        outcome.update(kind="traceback", elapsed=0.0, msg="%s: %s" % (type(error).__name__, error))
     outcome["wall"] = time.monotonic() - started
     for timer in timers:
         timer.cancel()
@@ -213,10 +189,8 @@ def test_soak(start_emulator, capsys):
     by_verdict = {}
     for plan in plans:
         by_verdict[plan.expected] = by_verdict.get(plan.expected, 0) + 1
-    figures = {"suite": "soak", "seed": base_seed, "waits_run": count, "faults_tried": faults, "verdicts_right": right,
-               "expected_verdicts": by_verdict}
-    with open(os.path.join(figures_dir(), "soak.json"), "w") as handle:
-        json.dump(figures, handle, sort_keys=True)
+    save_figures("soak", {"seed": base_seed, "waits_run": count, "faults_tried": faults, "verdicts_right": right,
+                          "expected_verdicts": by_verdict})
     with capsys.disabled():
         print("\nsoak: seed=%d waits=%d faults=%d verdicts_right=%d/%d expected=%s threads=%d (%.0f s)" % (
             base_seed, count, faults, right, count, json.dumps(by_verdict, sort_keys=True), THREADS, seconds))

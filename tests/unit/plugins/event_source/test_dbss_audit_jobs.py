@@ -113,12 +113,8 @@ def emulator(tmp_path):
         process.stderr.close()
 
 
-@pytest.fixture(autouse=True)
-def clean_env(monkeypatch):
-    for name in ("HW_PROJECT_ID", "HW_REGION_NAME", "HW_CLOUD", "HW_DBSS_ENDPOINT", "HW_AUTH_TOKEN", "OS_AUTH_TOKEN",
-                 "HW_ACCESS_KEY", "HW_SECRET_KEY", "HW_SECURITY_TOKEN", "HW_AUTH_URL", "HW_USER_NAME",
-                 "HW_USER_PASSWORD", "HW_DOMAIN_NAME", "HW_MAX_RETRIES"):
-        monkeypatch.delenv(name, raising=False)
+# tests/unit/conftest.py: no HW_* variable of the shell reaches these tests.
+pytestmark = pytest.mark.usefixtures("clean_env")
 
 
 # ---------------------------------------------------------------------------
