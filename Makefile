@@ -6,11 +6,13 @@
 #   make sanity | units | integration | system    one kind of test (set-up included)
 #   make setup        only the venvs, python3.X links and get-pip stand-ins
 #   make build        ansible-galaxy collection build into build/
-#   make lint | demo | bench | tools-venv | clean
+#   make copy         only the build copy (build/collections/ansible_collections/hwcloud/dbss)
+#   make docs         the module and role reference (antsibull-docs, Sphinx) into build/docs
+#   make lint | demo | bench | tools-venv | clean | clean-all
 #
 # Knobs (environment or make VAR=...): HARNESS_VERSIONS="2.19 2.21", SANITY_ARGS,
-# UNITS_ARGS, INTEGRATION_ARGS, SYSTEM_ARGS, HARNESS_KEEP_GOING=1, HARNESS_STEP_TIMEOUT;
-# see tools/harness.py.
+# UNITS_ARGS, INTEGRATION_ARGS, SYSTEM_ARGS, HARNESS_KEEP_GOING=1, HARNESS_STEP_TIMEOUT,
+# SYSTEM_TEST_TIMEOUT, HARNESS_TOOLS, HARNESS_HOME; see tools/harness.py.
 
 SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
@@ -75,12 +77,10 @@ docs:
 	.venv/tools/bin/python tools/docs.py
 
 demo:
-	@if [ -f tools/demo.sh ]; then bash tools/demo.sh; \
-	else echo "demo: tools/demo.sh not present yet; the demo arrives with the emulator"; fi
+	bash tools/demo.sh
 
 bench:
-	@if [ -f tools/bench.py ]; then $(HARNESS) setup && .venv/ansible-2.19/bin/python tools/bench.py; \
-	else echo "bench: tools/bench.py not present yet; the benchmark arrives with the emulator"; fi
+	$(HARNESS) setup && .venv/ansible-2.19/bin/python tools/bench.py
 
 # Removes the build copy, logs and artifacts; keeps the venvs (use clean-all for those).
 clean:
