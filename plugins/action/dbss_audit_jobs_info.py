@@ -78,9 +78,10 @@ class ActionModule(ActionBase):
         environment = {}
         self._compute_environment_string(environment)
         with _environment(environment):
-            # Progress lines are built from the JobBean only (IDs and states), never from options.
-            result.update(run_as_task(JOBS_INFO_ARGUMENT_SPEC, JOBS_INFO_MODULE_KWARGS, args,
-                                      lambda params: jobs_info_task(params, on_event=lambda e: display.v(describe_event(e)))))
+            # run_as_task masks the events too: a retried error's text may quote
+            # what a server echoed back, secrets included.
+            result.update(run_as_task(JOBS_INFO_ARGUMENT_SPEC, JOBS_INFO_MODULE_KWARGS, args, jobs_info_task,
+                                      on_event=lambda event: display.v(describe_event(event))))
         return result
 
     def _args_with_defaults(self):

@@ -42,7 +42,9 @@ options:
   auth_token:
     description:
       - An IAM token, sent as C(X-Auth-Token). Wins over every other authentication mode.
-      - If not set, the value of E(HW_AUTH_TOKEN), then E(OS_AUTH_TOKEN), is used.
+      - Visible ASCII characters only, without spaces or line breaks (it goes into an HTTP header).
+      - If not set, the value of E(HW_AUTH_TOKEN), then E(OS_AUTH_TOKEN), is used. For this and every
+        other option, an environment variable that is set but empty counts as not set.
     type: str
   access_key:
     description:

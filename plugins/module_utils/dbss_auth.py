@@ -101,7 +101,7 @@ from ansible_collections.hwcloud.dbss.plugins.module_utils.dbss_errors import (
     DbssConfigError,
     parse_error_body,
 )
-from ansible_collections.hwcloud.dbss.plugins.module_utils.dbss_settings import validate_http_url
+from ansible_collections.hwcloud.dbss.plugins.module_utils.dbss_settings import validate_header_secret, validate_http_url
 
 ALGORITHM = "SDK-HMAC-SHA256"
 DATE_FORMAT = "%Y%m%dT%H%M%SZ"
@@ -464,11 +464,15 @@ class PasswordAuth:
         else:
             prefix = "IAM did not issue a token (mode: %s)" % self.MODE
         message = "%s: %s" % (prefix, parsed.error_msg) if parsed.error_msg else prefix
-        return DbssApiError(
+        error = DbssApiError(
             status, error_code=self._scrub(error_code), error_msg=self._scrub(message),
             details=[dict((k, self._scrub(v)) for k, v in d.items()) for d in parsed.details],
             encoded_authorization_message=parsed.encoded_authorization_message,
             request_id=request_id, retry_after=parsed.retry_after, operation=self.operation)
+        # IAM refused the login itself: logging in again would only repeat it
+        # (and bring an account lockout closer), so the client must not.
+        error.login_refused = True
+        return error
 
     def _scrub(self, text):
         """Mask the password should a server ever echo it back."""
@@ -559,6 +563,11 @@ def select_auth(params, utcnow=None):
              "domain_name", "project_id", "region", "cloud")
     p = dict((name, _given(params, name)) for name in names)
 
+    # These travel in HTTP headers: refuse a stray newline or a typographic
+    # quote here, naming the option, rather than as an obscure requests error.
+    for option in ("auth_token", "access_key", "security_token"):
+        if p[option]:
+            validate_header_secret(p[option], option)
     _check_aksk_set(p)
     _check_password_set(p)
 

@@ -36,6 +36,7 @@ except ImportError as exc:  # pragma: no cover - exercised by the sanity import 
     HAS_REQUESTS = False
     REQUESTS_IMPORT_ERROR = exc
 
+from ansible_collections.hwcloud.dbss.plugins.module_utils.dbss_transport import RequestWatchdog, WatchedAdapter
 from ansible_collections.hwcloud.dbss.plugins.module_utils.dbss_errors import (
     TRANSIENT_STATUSES,
     DbssApiError,
@@ -159,7 +160,8 @@ class DbssClient:
     def _new_session():
         session = requests.Session()
         # Our own retries own the policy; urllib3's must not add hidden ones.
-        adapter = requests.adapters.HTTPAdapter(pool_connections=4, pool_maxsize=32, max_retries=0)
+        # WatchedAdapter: a total time limit per exchange (see dbss_transport).
+        adapter = WatchedAdapter(pool_connections=4, pool_maxsize=32, max_retries=0)
         session.mount("https://", adapter)
         session.mount("http://", adapter)
         session.trust_env = True
@@ -187,25 +189,33 @@ class DbssClient:
         Transient failures are retried up to ``max_retries`` times; a 401 is
         retried once after the auth strategy obtained a fresh credential."""
         refreshed = False
+        # A login the auth strategy makes for this call keeps to its deadline.
+        unsigned = self._unsigned_sender(deadline)
         while True:
             try:
-                return self._send_with_retries(method, url, body, deadline, operation, parse, sign=True)
+                return self._send_with_retries(method, url, body, deadline, operation, parse, sign=True,
+                                               unsigned=unsigned)
             except DbssApiError as error:
-                if error.status != 401 or self.auth is None:
+                if error.status != 401 or self.auth is None or getattr(error, "login_refused", False):
                     raise
-                if refreshed or not self.auth.refresh_after_401(self.send_unsigned):
+                if refreshed or not self.auth.refresh_after_401(unsigned):
                     raise _authentication_failed(error, self.auth)
                 refreshed = True
                 self._debug("401 answered; the credential was renewed, sending again")
 
-    def send_unsigned(self, method, url, headers=None, body=None):
+    def send_unsigned(self, method, url, headers=None, body=None, deadline=None):
         """One request without API auth (used by IAM login); retried like any other.
         Returns the raw response for any HTTP status."""
-        return self._send_with_retries(method, url, body, None, "IAM request", parse=None, sign=False,
+        return self._send_with_retries(method, url, body, deadline, "IAM request", parse=None, sign=False,
                                        extra_headers=headers, raise_for_status=False)
 
+    def _unsigned_sender(self, deadline):
+        def send(method, url, headers=None, body=None):
+            return self.send_unsigned(method, url, headers, body, deadline=deadline)
+        return send
+
     def _send_with_retries(self, method, url, body, deadline, operation, parse, sign,
-                           extra_headers=None, raise_for_status=True):
+                           extra_headers=None, raise_for_status=True, unsigned=None):
         attempt = 0
         error = None
         while True:
@@ -215,7 +225,7 @@ class DbssClient:
                     "%s: the wait deadline passed while waiting for the request-rate limit" % (operation or "request"))
             error, retry_after = None, None
             try:
-                response = self._send_once(method, url, body, sign, extra_headers)
+                response = self._send_once(method, url, body, sign, extra_headers, unsigned)
             except DbssTransportError as exc:
                 if not exc.transient:
                     raise
@@ -259,7 +269,7 @@ class DbssClient:
     def _time_left(self, deadline, delay):
         return deadline is None or self.clock() + delay < deadline
 
-    def _send_once(self, method, url, body, sign, extra_headers):
+    def _send_once(self, method, url, body, sign, extra_headers, unsigned=None):
         headers = {
             "User-Agent": user_agent(),
             "Accept": "application/json",
@@ -271,22 +281,41 @@ class DbssClient:
         if extra_headers:
             headers.update(extra_headers)
         if sign and self.auth is not None:
-            headers.update(self.auth.headers_for(method, url, headers, data or "", self.send_unsigned))
+            headers.update(self.auth.headers_for(method, url, headers, data or "", unsigned or self.send_unsigned))
         with self._lock:
             self.requests_sent += 1
+        watchdog = RequestWatchdog(self.timeout)
         try:
-            return self.session.request(method, url, headers=headers, data=data, timeout=self.timeout,
-                                        verify=self.verify, allow_redirects=False)
-        except requests.exceptions.SSLError:
-            raise DbssTransportError(
-                "TLS verification of %s failed; set ca_path to the CA bundle that signed its certificate "
-                "(or validate_certs: false for a lab only)" % _host_of(url), transient=False)
-        except requests.exceptions.Timeout:
-            raise DbssTransportError("no answer from %s within %s s (timeout)" % (_host_of(url), _fmt(self.timeout)))
-        except requests.exceptions.ConnectionError as exc:
-            raise DbssTransportError("connection to %s failed: %s" % (_host_of(url), _reason(exc)))
+            with watchdog:
+                response = self.session.request(method, url, headers=headers, data=data, timeout=self.timeout,
+                                                verify=self.verify, allow_redirects=False)
         except requests.exceptions.RequestException as exc:
-            raise DbssTransportError("request to %s failed: %s" % (_host_of(url), type(exc).__name__), transient=False)
+            raise self._transport_error(exc, url, watchdog.fired)
+        if watchdog.fired:
+            # The cut may have looked like the end of a body sent without a length.
+            raise self._transport_error(None, url, True)
+        return response
+
+    def _transport_error(self, exc, url, cut_by_watchdog):
+        """A DbssTransportError for an exchange that got no usable answer. Only
+        TLS verification failures and malformed requests are permanent."""
+        host, exceptions = _host_of(url), requests.exceptions
+        if cut_by_watchdog:
+            return DbssTransportError("no complete answer from %s within %s s (timeout; the server was still "
+                                      "sending)" % (host, _fmt(self.timeout)))
+        if isinstance(exc, exceptions.SSLError):
+            return DbssTransportError(
+                "TLS verification of %s failed; set ca_path to the CA bundle that signed its certificate "
+                "(or validate_certs: false for a lab only)" % host, transient=False)
+        if isinstance(exc, exceptions.Timeout):
+            return DbssTransportError("no answer from %s within %s s (timeout)" % (host, _fmt(self.timeout)))
+        if isinstance(exc, exceptions.ConnectionError):
+            return DbssTransportError("connection to %s failed: %s" % (host, _reason(exc)))
+        if isinstance(exc, (exceptions.ChunkedEncodingError, exceptions.ContentDecodingError)):
+            # The connection broke, or the body came garbled, mid-answer: as
+            # transient as a reset before the answer.
+            return DbssTransportError("the answer from %s was cut short or garbled (%s)" % (host, type(exc).__name__))
+        return DbssTransportError("request to %s failed: %s" % (host, type(exc).__name__), transient=False)
 
     def _debug(self, message):
         if self.log is not None:

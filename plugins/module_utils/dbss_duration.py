@@ -18,7 +18,8 @@ Units of the duration form: ``h``, ``m``, ``s``, ``ms``, ``us`` (or ``\u00b5s``)
 several may follow each other without spaces, as in Terraform's ``timeouts`` blocks.
 Signs, exponents (``"1e3"``), ``inf``/``nan``, booleans, spaces inside a duration and
 unknown units (``"20M"``, ``"1d"``) are refused with a ``DbssConfigError`` naming the option.
-Zero is refused unless ``allow_zero=True`` (for ``wait_delay``); negatives always are.
+Zero is refused unless ``allow_zero=True`` (for ``wait_delay`` and ``wait_not_found_timeout``);
+negatives always are.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -41,10 +42,10 @@ _UNITS = {
 }
 
 _NUMBER = r"(?:\d+(?:\.\d*)?|\.\d+)"
-_NUMERIC_RE = re.compile(r"^%s$" % _NUMBER, re.ASCII)
+_NUMERIC_RE = re.compile(r"^%s\Z" % _NUMBER, re.ASCII)
 # Longer unit names first, so "ms" is not read as "m" followed by "s".
 _PART_RE = re.compile("(%s)(ms|us|\u00b5s|ns|h|m|s)" % _NUMBER, re.ASCII)
-_DURATION_RE = re.compile("^(?:%s(?:ms|us|\u00b5s|ns|h|m|s))+$" % _NUMBER, re.ASCII)
+_DURATION_RE = re.compile("^(?:%s(?:ms|us|\u00b5s|ns|h|m|s))+\\Z" % _NUMBER, re.ASCII)
 
 _FORMS = 'a number of seconds or a duration such as "90", "1.5", "90s", "20m", "1h30m" or "500ms"'
 
@@ -59,7 +60,10 @@ def parse_duration(value, option, allow_zero=False):
     if isinstance(value, bool):
         raise DbssConfigError(option, "must be %s, not a boolean" % _FORMS)
     if isinstance(value, (int, float)):
-        seconds = float(value)
+        try:
+            seconds = float(value)
+        except OverflowError:  # an int beyond float's range, such as 10 ** 400
+            raise DbssConfigError(option, "must be a finite duration; got an integer of %d digits" % len(str(abs(value))))
     elif isinstance(value, str):
         text = value.strip()
         if _NUMERIC_RE.match(text):

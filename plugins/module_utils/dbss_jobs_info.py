@@ -74,6 +74,12 @@ class JobsInfoRequest:
         self.wait = bool(params.get("wait"))
         self.max_rps = params.get("wait_max_rps")
         self.wait_spec = None
+        if self.wait and self.job_id is not None and len(self.resource_ids) > 1:
+            # A job belongs to one resource; every other resource would end the
+            # wait as "not found".
+            raise DbssConfigError("job_id", "with wait=true follows one job of one resource: give a single "
+                                            "resource (resource_id), or leave job_id out to follow each "
+                                            "resource's newest job")
         if self.wait:
             self.wait_spec = WaitSpec(
                 target_states=tuple(params.get("target_states") or ()),

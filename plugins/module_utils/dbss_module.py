@@ -15,11 +15,14 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import os
+import re
 import traceback
 
 from urllib.parse import unquote, urlsplit
 
-from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.errors import AnsibleFallbackNotFound
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.module_utils.common.parameters import remove_values
 
@@ -31,6 +34,18 @@ from ansible_collections.hwcloud.dbss.plugins.module_utils.dbss_client import (
     DbssClient,
 )
 from ansible_collections.hwcloud.dbss.plugins.module_utils.dbss_errors import DbssError
+
+def env_fallback(*names):
+    """The first of the environment variables ``names`` that is set and not
+    empty. ansible-core's own env_fallback stops at the first one that is set,
+    so an empty ``HW_AUTH_TOKEN=`` (a CI variable defined but blank) would hide
+    ``OS_AUTH_TOKEN`` and then count as no credential at all."""
+    for name in names:
+        value = os.environ.get(name)
+        if value:
+            return value
+    raise AnsibleFallbackNotFound
+
 
 COMMON_ARGUMENT_SPEC = dict(
     project_id=dict(type="str", required=True, fallback=(env_fallback, ["HW_PROJECT_ID"])),
@@ -63,6 +78,8 @@ def argument_spec(module_spec):
 
 
 URL_OPTIONS = ("endpoint", "auth_url")
+# scheme://user:password@... ; the password is what follows the first ':' of the user info.
+_USERINFO_RE = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://[^:/?#@]*:([^/?#]*)@")
 
 
 def url_passwords(params):
@@ -75,7 +92,9 @@ def url_passwords(params):
             try:
                 password = urlsplit(value.strip()).password
             except ValueError:
-                password = None
+                # Not parseable (say, a broken IPv6 host): take the user info by hand.
+                match = _USERINFO_RE.match(value.strip())
+                password = match.group(1) if match else None
             if password:
                 found.add(password)
                 found.add(unquote(password))
@@ -104,10 +123,14 @@ def failure_result(error):
     return "unexpected error: %s: %s" % (type(error).__name__, error), {}
 
 
-def run_as_task(module_spec, module_kwargs, args, operation):
+def run_as_task(module_spec, module_kwargs, args, operation, on_event=None):
     """Validate ``args`` exactly as AnsibleModule would (types, defaults, HW_*
     fallbacks, mutually exclusive options), run ``operation(params)`` and return
     the task result with every no_log value masked, messages included.
+
+    With ``on_event``, the operation is called as ``operation(params,
+    on_event=...)`` and every event reaches ``on_event`` masked the same way:
+    an error text in an event may quote what a server echoed back.
 
     For callers that are not modules: the action plugin on the controller, the
     reliability tests. An exception never escapes: it becomes ``failed`` with a
@@ -122,7 +145,10 @@ def run_as_task(module_spec, module_kwargs, args, operation):
     params = validation.validated_parameters
     result = {"changed": False}
     try:
-        result.update(operation(params))
+        if on_event is None:
+            result.update(operation(params))
+        else:
+            result.update(operation(params, on_event=lambda event: on_event(remove_values(event, secrets))))
     except Exception as error:  # pylint: disable=broad-except
         message, fields = failure_result(error)
         result.update(fields)

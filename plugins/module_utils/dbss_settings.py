@@ -21,10 +21,14 @@ from urllib.parse import urlsplit
 
 from ansible_collections.hwcloud.dbss.plugins.module_utils.dbss_errors import DbssConfigError
 
-PROJECT_ID_RE = re.compile(r"^[A-Za-z0-9_-]{32,64}$")
-RESOURCE_ID_RE = re.compile(r"^[A-Za-z0-9_.-]{1,128}$")
-REGION_RE = re.compile(r"^[a-z]{2}(-[a-z]+)+-[0-9]{1,2}$")
-CLOUD_RE = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$")
+# \Z, not $: "$" also matches before a final newline, and a YAML block scalar
+# ("resource_id: |") ends with one.
+PROJECT_ID_RE = re.compile(r"^[A-Za-z0-9_-]{32,64}\Z")
+RESOURCE_ID_RE = re.compile(r"^[A-Za-z0-9_.-]{1,128}\Z")
+REGION_RE = re.compile(r"^[a-z]{2}(-[a-z]+)+-[0-9]{1,2}\Z")
+CLOUD_RE = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+\Z")
+# What an HTTP header value may carry: visible ASCII, no spaces.
+HEADER_TOKEN_RE = re.compile(r"^[\x21-\x7e]+\Z")
 
 # Regions where Huawei Cloud's own SDK knows a DBSS endpoint. A region outside
 # this list is most often a typo; one that is real but new can still be used
@@ -136,6 +140,16 @@ def validate_timeout(value, option="timeout"):
 def validate_max_retries(value):
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_RETRIES_LIMIT:
         raise DbssConfigError("max_retries", "must be an integer from 0 to %d (got %s)" % (MAX_RETRIES_LIMIT, _describe(value)))
+    return value
+
+
+def validate_header_secret(value, option):
+    """A credential sent in an HTTP header (token, access key, security token):
+    visible ASCII without spaces. The value is never shown: it is a secret."""
+    if not HEADER_TOKEN_RE.match(value):
+        raise DbssConfigError(option, "must be visible ASCII characters without spaces, tabs or line breaks "
+                                      "(a copied credential often ends in a newline or holds a typographic "
+                                      "quote); the value is not shown")
     return value
 
 

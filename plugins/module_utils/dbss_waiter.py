@@ -42,8 +42,8 @@ wait_timeout              1800 s     Overall deadline, counted from the call to 
                                      waiter never sleeps past it and starts no fetch after it
                                      (one already running may finish). Then kind ``timeout``,
                                      naming each unfinished resource and its last state.
-wait_delay                0 s        Sleep this long before the first poll (bounded by the
-                                     deadline).
+wait_delay                0 s        Sleep this long before the first poll; must be shorter
+                                     than wait_timeout.
 wait_sleep                5 s        First poll interval of each resource, and the interval again
                                      when it starts following another job (a new job appears,
                                      or its job disappears or comes back).
@@ -55,7 +55,7 @@ wait_not_found_timeout    60 s       How long a resource may show no (matching) 
                                      from the start of the wait or from when its job
                                      disappeared; then kind ``not_found``. 0: fail on the first
                                      poll that finds no job.
-(transient error)                    An error whose ``transient`` is True (HTTP 429, 5xx,
+(transient error)                    An error whose ``transient`` is True (HTTP 429, 500, 502-504,
                                      connection errors) is retried with the same backoff while
                                      the deadline allows; Retry-After is honoured (that
                                      resource's next poll is no earlier than now + retry_after).
@@ -237,6 +237,10 @@ class WaitSpec:
         if self.sleep > self.max_sleep:
             raise DbssConfigError(OPTION_NAMES["sleep"], "must not exceed %s (%r); got %r" % (
                 OPTION_NAMES["max_sleep"], self.max_sleep, self.sleep))
+        if self.delay >= self.timeout:
+            # The whole wait would pass before the first poll.
+            raise DbssConfigError(OPTION_NAMES["delay"], "must be shorter than %s (%s); got %s" % (
+                OPTION_NAMES["timeout"], format_seconds(self.timeout), format_seconds(self.delay)))
         self._number("not_found_timeout", 0, inclusive=True)
         target = self._states("target_states")
         pending = self._states("pending_states")
@@ -527,10 +531,7 @@ class JobWaiter:
         start = self._clock()
         deadline = start + float(spec.timeout)
         tracks = [_Track(rid, start, float(spec.sleep)) for rid in ids]
-        if spec.delay >= spec.timeout:
-            self._sleep(float(spec.timeout))
-            raise self._timeout(tracks, max(self._clock(), deadline), start, 0)
-        if spec.delay > 0:
+        if spec.delay > 0:  # shorter than the timeout (WaitSpec.validate)
             self._sleep(float(spec.delay))
         first_poll = self._clock()
         for track in tracks:

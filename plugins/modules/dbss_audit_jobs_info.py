@@ -23,6 +23,8 @@ description:
     C(-v); on a remote host the module runs there and the changes are returned in RV(events)."
 author:
   - hwcloud.dbss maintainers (@hwcloud-dbss)
+requirements:
+  - jmespath (only for O(query))
 extends_documentation_fragment:
   - hwcloud.dbss.dbss
 attributes:
@@ -32,6 +34,11 @@ attributes:
   diff_mode:
     support: none
     description: The module changes nothing, so it has no diff to show.
+  async:
+    support: none
+    description:
+      - Not with C(async). On a local connection the wait runs in the controller's action plugin, which
+        Ansible's async wrapper cannot run. O(wait) with O(wait_timeout) already bounds the task.
 options:
   resource_id:
     description:
@@ -48,6 +55,8 @@ options:
   job_id:
     description:
       - Keep only the job with this ID. With O(wait=true), this is the job that is followed.
+      - With O(wait=true) it needs a single resource (a job belongs to one resource); without O(wait),
+        several resources may be given, for example to find which one lists the job.
     type: str
   status:
     description:
@@ -68,7 +77,7 @@ options:
       - The wait fails at the first poll that sees a job in O(failure_states), at once on a state
         in none of the three lists, on a permanent API error (400, 401 that a new login cannot cure,
         403, 404), when a resource shows no job for longer than O(wait_not_found_timeout),
-        and at O(wait_timeout). Transient errors (timeouts, 429, 5xx) only delay it.
+        and at O(wait_timeout). Transient errors (timeouts, connection errors, HTTP 429, 500, 502, 503, 504) only delay it.
     type: bool
     default: false
   wait_timeout:
@@ -80,6 +89,7 @@ options:
   wait_delay:
     description:
       - How long to wait before the first poll (seconds or a duration). V(0) polls at once.
+      - Must be shorter than O(wait_timeout).
     type: raw
     default: 0
   wait_sleep:
@@ -87,7 +97,8 @@ options:
       - First interval between two polls of a resource (seconds or a duration), above 0.
       - The interval doubles after every poll, up to O(wait_max_sleep); each pause is drawn between
         80% and 100% of it, so many resources do not poll in lockstep. It starts again from
-        O(wait_sleep) only when a new job appears (a status change of the same job does not reset it).
+        O(wait_sleep) only when the resource's followed job changes (a new job appears, or the job
+        disappears or comes back); a status change of the same job does not reset it.
     type: raw
     default: 2
   wait_max_sleep:
@@ -239,7 +250,7 @@ job:
   description:
     - The newest kept job (by C(begin_time)), or V(null) when no job is kept.
     - When a wait fails on a job, that job.
-  returned: always
+  returned: on success, and when a wait fails
   type: dict
 resources:
   description: For each resource of O(resource_ids), its kept jobs and newest kept job.
@@ -280,6 +291,24 @@ failure_kind:
     - Why a wait failed, one of V(failed), V(unexpected_state), V(not_found), V(api_error), V(timeout).
   returned: on a failed wait
   type: str
+resource_id:
+  description: The resource whose job or API answer ended a failed wait.
+  returned: when a wait fails because of one resource
+  type: str
+unfinished:
+  description: The resources whose jobs had not reached a target state when the wait timed out.
+  returned: on a failed wait
+  type: list
+  elements: str
+errors:
+  description: For each resource whose last poll of the wait failed, that failure, in one line.
+  returned: on a failed wait
+  type: dict
+option:
+  description: The option whose value broke a rule, when the task failed before any request.
+  returned: on an option error
+  type: str
+  sample: wait_max_sleep
 status_code:
   description: HTTP status of a failed API call.
   returned: on an API failure
@@ -291,6 +320,17 @@ error_code:
   type: str
 error_msg:
   description: Error message of a failed API call.
+  returned: on an API failure
+  type: str
+details:
+  description: The C(error_code) and C(error_msg) of each entry of a failed API call's C(details) list
+    (the API's PDP authentication information), if the answer had one.
+  returned: on an API failure
+  type: list
+  elements: dict
+encoded_authorization_message:
+  description: The C(encoded_authorization_message) of a failed API call (PDP authentication information),
+    when the answer had one.
   returned: on an API failure
   type: str
 request_id:

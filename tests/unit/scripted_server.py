@@ -38,12 +38,19 @@ EXAMPLE_JOB = {
 
 
 class Answer:
-    def __init__(self, status=200, body=b"", headers=None, reset=False, stall=0.0):
+    """One scripted answer. Faults: ``reset`` (RST before any byte), ``stall``
+    (seconds of silence first), ``trickle`` (seconds between single bytes of
+    the whole answer, headers included: a server that never quite times out),
+    ``cut_after`` (send this many body bytes of the announced length, then close)."""
+
+    def __init__(self, status=200, body=b"", headers=None, reset=False, stall=0.0, trickle=None, cut_after=None):
         self.status = status
         self.body = body if isinstance(body, bytes) else (json.dumps(body) if not isinstance(body, str) else body).encode()
         self.headers = headers or {}
         self.reset = reset
         self.stall = stall
+        self.trickle = trickle
+        self.cut_after = cut_after
 
 
 def jobs(*job_list):
@@ -84,12 +91,31 @@ class ScriptedServer:
                     self.connection.close()
                     self.close_connection = True
                     return
+                if answer.trickle is not None:
+                    self._trickle(answer)
+                    return
                 self.send_response(answer.status)
                 for name, value in answer.headers.items():
                     self.send_header(name, value)
                 self.send_header("Content-Length", str(len(answer.body)))
                 self.end_headers()
+                if answer.cut_after is not None:
+                    self.wfile.write(answer.body[:answer.cut_after])
+                    self.wfile.flush()
+                    self.close_connection = True
+                    return
                 self.wfile.write(answer.body)
+
+            def _trickle(self, answer):
+                head = "HTTP/1.1 %d OK\r\nContent-Length: %d\r\n\r\n" % (answer.status, len(answer.body))
+                try:
+                    for byte in head.encode() + answer.body:
+                        self.wfile.write(bytes([byte]))
+                        self.wfile.flush()
+                        time.sleep(answer.trickle)
+                except OSError:  # the client gave up and closed: what the test wants
+                    pass
+                self.close_connection = True
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.httpd.daemon_threads = True

@@ -306,3 +306,73 @@ def test_parse_retry_after(value, expected):
 def test_error_body_without_codes_still_reads():
     error = parse_error_body(500, json.dumps({"unexpected": True}), request_id="x")
     assert "no error_code" in str(error) and error.status == 500
+
+
+# -- a total time limit per exchange (dbss_transport.RequestWatchdog) -----------
+
+def _trickled_jobs(seconds_per_byte):
+    # Each byte comes well inside the read timeout, so only a total limit ends it:
+    # the whole answer would take about 100 s.
+    return Answer(200, {"jobs": [EXAMPLE_JOB]}, trickle=seconds_per_byte)
+
+
+def test_a_trickling_answer_is_cut_at_the_request_timeout(server):
+    server.queue(_trickled_jobs(0.1))
+    client, dummy = make_client(server, timeout=0.5, max_retries=0)
+    with pytest.raises(DbssTransportError) as caught:
+        client.list_jobs(RESOURCE)
+    assert caught.value.transient
+    assert "no complete answer" in str(caught.value) and "within 0.5 s" in str(caught.value)
+
+
+def test_after_a_cut_the_next_attempt_gets_its_answer(server):
+    server.queue(_trickled_jobs(0.1), jobs(EXAMPLE_JOB))
+    client, sleeps = make_client(server, timeout=0.5, max_retries=1)
+    assert client.list_jobs(RESOURCE) == [EXAMPLE_JOB]
+    assert len(server.requests) == 2 and len(sleeps.calls) == 1
+
+
+def test_a_body_cut_short_is_transient_and_retried(server):
+    server.queue(Answer(200, {"jobs": [EXAMPLE_JOB]}, cut_after=10), jobs(EXAMPLE_JOB))
+    client, sleeps = make_client(server, max_retries=1)
+    assert client.list_jobs(RESOURCE) == [EXAMPLE_JOB]
+    assert len(sleeps.calls) == 1
+
+
+def test_a_body_cut_short_every_time_ends_as_a_transient_error(server):
+    server.queue(*[Answer(200, {"jobs": [EXAMPLE_JOB]}, cut_after=10) for dummy in range(2)])
+    client, dummy = make_client(server, max_retries=1)
+    with pytest.raises(DbssTransportError) as caught:
+        client.list_jobs(RESOURCE)
+    assert caught.value.transient and "cut short" in str(caught.value)
+
+
+# -- IAM password login through the client ---------------------------------------
+
+IAM_401 = {"error": {"code": 401, "message": "The username or password is wrong.", "title": "Unauthorized"}}
+
+
+def password_client(server, **kwargs):
+    from ansible_collections.hwcloud.dbss.plugins.module_utils.dbss_auth import PasswordAuth
+    auth = PasswordAuth(server.url + "/v3", "alice", "pw-SECRET-0123", "acme", PROJECT)
+    return make_client(server, auth=auth, **kwargs)
+
+
+def test_a_refused_login_is_not_tried_again(server):
+    # A second login with the same wrong password only brings an account lockout closer.
+    server.queue(Answer(401, IAM_401))
+    client, dummy = password_client(server)
+    with pytest.raises(DbssApiError) as caught:
+        client.list_jobs(RESOURCE)
+    assert caught.value.status == 401 and "authentication failed (mode: IAM password)" in str(caught.value)
+    assert [r["path"] for r in server.requests] == ["/v3/auth/tokens"]
+
+
+def test_the_login_keeps_to_the_callers_deadline(server):
+    server.queue(*[Answer(503, {"error_code": "APIGW.0201", "error_msg": "busy"})] * 4)
+    client, sleeps = password_client(server, max_retries=3)
+    with pytest.raises(DbssApiError):
+        client.list_jobs(RESOURCE, deadline=2.0)
+    # 0.5 and 1.0 fit before the deadline at 2.0; the next 2.0 s backoff would not.
+    assert sleeps.calls == [0.5, 1.0]
+    assert all(r["path"] == "/v3/auth/tokens" for r in server.requests)

@@ -163,3 +163,27 @@ def test_run_as_task_masks_secrets_and_url_passwords_everywhere(server, monkeypa
     result = run_as_task(JOBS_INFO_ARGUMENT_SPEC, JOBS_INFO_MODULE_KWARGS, args, jobs_info_task)
     assert not result.get("failed")
     assert result["job"] == EXAMPLE_JOB and "Tok-Secret-4242" not in json.dumps(result)
+
+
+def test_run_as_task_masks_secrets_in_live_events(server, monkeypatch):
+    # A gateway that quotes the request's token in its error text: the retry
+    # event that the action plugin prints at -v must not show it.
+    monkeypatch.delenv("HW_AUTH_TOKEN", raising=False)
+    server.queue(Answer(503, {"error_code": "APIGW.0201", "error_msg": "busy; X-Auth-Token Tok-Secret-4242"}),
+                 jobs(EXAMPLE_JOB))
+    args = dict(project_id=PROJECT, resource_id="res-a", auth_token="Tok-Secret-4242", endpoint=server.url,
+                max_retries=0, wait=True, wait_sleep=0.01, wait_max_sleep=0.01)
+    events = []
+    result = run_as_task(JOBS_INFO_ARGUMENT_SPEC, JOBS_INFO_MODULE_KWARGS, args, jobs_info_task, on_event=events.append)
+    assert not result.get("failed"), result.get("msg")
+    errors = [e["error"] for e in events if "error" in e]
+    assert errors and "APIGW.0201" in errors[0]
+    assert "Tok-Secret-4242" not in json.dumps(events) and "********" in errors[0]
+
+
+@pytest.mark.parametrize("endpoint", ["https://admin:Pa55w0rdX@[::1/", "http://admin:Pa55w0rdX@bad host/"])
+def test_a_password_in_an_unparseable_url_is_masked_too(server, endpoint):
+    args = dict(project_id=PROJECT, resource_id="res-a", auth_token="Tok-Secret-4242", endpoint=endpoint)
+    result = run_as_task(JOBS_INFO_ARGUMENT_SPEC, JOBS_INFO_MODULE_KWARGS, args, jobs_info_task)
+    assert result["failed"] is True and result["msg"].startswith("endpoint:")
+    assert "Pa55w0rdX" not in json.dumps(result)

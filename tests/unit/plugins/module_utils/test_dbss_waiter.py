@@ -385,12 +385,12 @@ def test_delay_before_first_poll():
     assert result.elapsed == pytest.approx(10)
 
 
-def test_delay_not_past_deadline():
-    result, clock, fetch = run({"res-a": [[job("SUCCESS")]]}, delay=100, timeout=50)
-    assert result.kind == "timeout"
-    assert fetch.calls == []
-    assert clock() == START + 50
-    assert "res-a (no answer yet)" in str(result)
+@pytest.mark.parametrize("delay", [50, 100])
+def test_a_delay_as_long_as_the_timeout_is_refused(delay):
+    # The whole wait would pass before the first poll.
+    with pytest.raises(DbssConfigError) as caught:
+        WaitSpec(delay=delay, timeout=50).validate()
+    assert str(caught.value) == "wait_delay: must be shorter than wait_timeout (50 s); got %d s" % delay
 
 
 # --- several resources ---------------------------------------------------------

@@ -162,6 +162,20 @@ BAD_INPUTS = [
     (dict(wait=True, wait_max_rps=0), "wait_max_rps"),
     (dict(auth_token=None, access_key="AK"), "secret_key"),
     (dict(auth_token=None, user_name="u", password="p"), "domain_name"),
+    # "$" would let a final newline through (a YAML block scalar ends with one)
+    (dict(resource_id="res-1\n"), "resource_id"),
+    (dict(resource_id=None, resource_ids=["ok", "res-2\n"]), "resource_ids[1]"),
+    (dict(project_id=PROJECT + "\n"), "project_id"),
+    # credentials that travel in HTTP headers
+    (dict(auth_token="tok-with-newline\n"), "auth_token"),
+    (dict(auth_token="   "), "auth_token"),
+    (dict(auth_token="tok\u201dquoted"), "auth_token"),
+    (dict(auth_token=None, access_key="AK EY", secret_key="sk"), "access_key"),
+    (dict(auth_token=None, access_key="AK", secret_key="sk", security_token="st\r\n"), "security_token"),
+    (dict(wait=True, wait_timeout=10 ** 400), "wait_timeout"),
+    (dict(wait=True, wait_timeout="3s", wait_delay="1h"), "wait_delay"),
+    (dict(wait=True, wait_timeout=60, wait_delay=60), "wait_delay"),
+    (dict(resource_id=None, resource_ids=["ra", "rb"], wait=True, job_id="j1"), "job_id"),
 ]
 
 
@@ -174,6 +188,32 @@ def test_bad_input_fails_before_any_request_naming_the_option(server, capsys, ov
     assert result["failed"] is True
     assert option in result["msg"]
     assert server.requests == []
+    assert TOKEN not in out
+
+
+@pytest.mark.parametrize("token", ["s3cr3t-with-newline\n", "s3cr3t\u201dquoted"])
+def test_a_refused_token_is_not_echoed(server, capsys, token):
+    result, out = run_module(capsys, **base_args(server, resource_id="res-a", auth_token=token))
+    assert result["failed"] is True and result["msg"].startswith("auth_token:")
+    assert "s3cr3t" not in out
+
+
+def test_job_id_with_several_resources_is_fine_without_wait(server, capsys):
+    server.queue(jobs(EXAMPLE_JOB), jobs())
+    result, dummy = run_module(capsys, **base_args(server, resource_ids=["ra", "rb"], job_id=EXAMPLE_JOB["job_id"]))
+    assert not result.get("failed")
+    assert result["resources"]["ra"]["job"]["job_id"] == EXAMPLE_JOB["job_id"]
+    assert result["resources"]["rb"]["job"] is None
+
+
+def test_an_empty_variable_does_not_hide_the_next_one(server, capsys, monkeypatch):
+    monkeypatch.setenv("HW_PROJECT_ID", PROJECT)
+    monkeypatch.setenv("HW_DBSS_ENDPOINT", server.url)
+    monkeypatch.setenv("HW_AUTH_TOKEN", "")
+    monkeypatch.setenv("OS_AUTH_TOKEN", TOKEN)
+    result, out = run_module(capsys, resource_id="res-a")
+    assert result["job"] == EXAMPLE_JOB
+    assert server.requests[0]["headers"]["X-Auth-Token"] == TOKEN
     assert TOKEN not in out
 
 

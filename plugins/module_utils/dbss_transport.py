@@ -1,0 +1,147 @@
+# -*- coding: utf-8 -*-
+# Copyright: hwcloud.dbss contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""A total time limit for one HTTP exchange.
+
+requests' ``timeout`` bounds each socket operation, not the exchange: a server
+(or a broken middlebox) that sends one byte every few seconds keeps a request
+alive for ever, and with it a wait that should have ended at its deadline.
+
+``RequestWatchdog`` closes that gap. It is armed around one ``session.request``
+call; the connection that call uses registers itself with it (through the
+connection classes of ``WatchedAdapter``), and when the limit passes the
+watchdog shuts that connection's socket down. The blocked read then fails at
+once, and the client reports a timeout. A connection reused later by another
+request is registered to that request's watchdog, so a late timer never cuts
+someone else's exchange.
+
+Only the plain HTTP and HTTPS pools are watched; through a SOCKS proxy the
+per-operation timeout still applies.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import socket
+import threading
+
+try:
+    from requests.adapters import HTTPAdapter
+    from urllib3.connection import HTTPConnection, HTTPSConnection
+    from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+    HAS_URLLIB3 = True
+except ImportError:  # pragma: no cover - the client reports the missing requests library
+    HTTPAdapter = object
+    HAS_URLLIB3 = False
+
+_active = threading.local()
+
+# How often an expired watchdog looks again for a socket that is still connecting.
+RECHECK_SECONDS = 0.05
+
+
+class RequestWatchdog:
+    """Arms a timer for one exchange (``with RequestWatchdog(seconds) as dog:``);
+    ``dog.fired`` says afterwards whether it had to cut the connection."""
+
+    def __init__(self, seconds):
+        self.seconds = seconds
+        self.fired = False
+        self._lock = threading.Lock()
+        self._connection = None
+        self._done = False
+        self._timer = threading.Timer(seconds, self._fire)
+        self._timer.daemon = True
+
+    def __enter__(self):
+        _active.watchdog = self
+        self._timer.start()
+        return self
+
+    def __exit__(self, *exc_info):
+        with self._lock:
+            self._done = True
+            timer = self._timer
+        timer.cancel()
+        _active.watchdog = None
+        return False
+
+    def attach(self, connection):
+        with self._lock:
+            self._connection = connection
+            connection.dbss_watchdog = self
+
+    def _fire(self):
+        with self._lock:
+            connection = self._connection
+            sock = getattr(connection, "sock", None) if connection is not None else None
+            if self._done or (connection is not None and getattr(connection, "dbss_watchdog", None) is not self):
+                return
+            if sock is None:
+                # Still resolving or connecting (bounded by the connect timeout):
+                # look again shortly, so a slow connect cannot buy a slow read.
+                self._timer = threading.Timer(RECHECK_SECONDS, self._fire)
+                self._timer.daemon = True
+                self._timer.start()
+                return
+            self.fired = True
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+
+def _register(connection):
+    watchdog = getattr(_active, "watchdog", None)
+    if watchdog is not None:
+        watchdog.attach(connection)
+
+
+if HAS_URLLIB3:
+    class _WatchedHTTPConnection(HTTPConnection):
+        def request(self, *args, **kwargs):  # pylint: disable=arguments-differ
+            _register(self)
+            return super(_WatchedHTTPConnection, self).request(*args, **kwargs)
+
+        def request_chunked(self, *args, **kwargs):  # urllib3 1.x only
+            _register(self)
+            return super(_WatchedHTTPConnection, self).request_chunked(*args, **kwargs)
+
+    class _WatchedHTTPSConnection(HTTPSConnection):
+        def request(self, *args, **kwargs):  # pylint: disable=arguments-differ
+            _register(self)
+            return super(_WatchedHTTPSConnection, self).request(*args, **kwargs)
+
+        def request_chunked(self, *args, **kwargs):  # urllib3 1.x only
+            _register(self)
+            return super(_WatchedHTTPSConnection, self).request_chunked(*args, **kwargs)
+
+    class _WatchedHTTPPool(HTTPConnectionPool):
+        ConnectionCls = _WatchedHTTPConnection
+
+    class _WatchedHTTPSPool(HTTPSConnectionPool):
+        ConnectionCls = _WatchedHTTPSConnection
+
+    _PLAIN_POOLS = {"http": HTTPConnectionPool, "https": HTTPSConnectionPool}
+    _WATCHED_POOLS = {"http": _WatchedHTTPPool, "https": _WatchedHTTPSPool}
+
+
+def _watch(manager):
+    """Swap a pool manager's plain pools for watched ones (SOCKS managers keep theirs)."""
+    if dict(manager.pool_classes_by_scheme) == _PLAIN_POOLS:
+        manager.pool_classes_by_scheme = dict(_WATCHED_POOLS)
+    return manager
+
+
+class WatchedAdapter(HTTPAdapter):
+    """requests' HTTPAdapter whose connections register with the RequestWatchdog
+    armed by the calling thread."""
+
+    def init_poolmanager(self, *args, **kwargs):
+        super(WatchedAdapter, self).init_poolmanager(*args, **kwargs)
+        _watch(self.poolmanager)
+
+    def proxy_manager_for(self, proxy, **proxy_kwargs):
+        return _watch(super(WatchedAdapter, self).proxy_manager_for(proxy, **proxy_kwargs))
