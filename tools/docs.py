@@ -2,7 +2,7 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Build the module and role reference of hwcloud.dbss with antsibull-docs, then check it.
 
-Usage: python3 tools/docs.py [--dest DIR] [--rst-only] [--check-only]
+Usage: python3 tools/docs.py [--dest DIR] [--rst-only]
 
 1. ``antsibull-docs sphinx-init --use-current`` writes a Sphinx project into DIR
    (default build/docs), then ``antsibull-docs collection`` renders reST from the

@@ -1,6 +1,6 @@
 # Copyright: hwcloud.dbss contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Run the reliability suites of issue 6 and print their figures.
+"""Run the reliability suites (fault matrix, soak, bad input, secret leaks) and print their figures.
 
     python tools/reliability.py [--python PY] [pytest args...]
 

@@ -2,7 +2,8 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Ecosystem linters, each on a fresh copy of the tree at ansible_collections/hwcloud/dbss:
 antsibull-docs (plugin and role docs), ansible-lint with the production profile (roles
-and the example playbooks), antsibull-changelog (fragments and changelog.yaml)."""
+and the example playbooks), antsibull-changelog (fragments and changelog.yaml, and
+CHANGELOG.rst generated from them)."""
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
@@ -68,6 +69,17 @@ def test_antsibull_changelog_lint(collection):
     tree, env = collection
     out = lint("antsibull-changelog", ["lint"], tree, env)
     assert out.strip() == "", out  # lint prints nothing when everything is fine
+
+
+def test_changelog_rst_is_generated_from_changelog_yaml(collection):
+    tree, env = collection
+    path = os.path.join(tree, "CHANGELOG.rst")
+    with open(path) as handle:
+        committed = handle.read()
+    lint("antsibull-changelog", ["generate"], tree, env)
+    with open(path) as handle:
+        regenerated = handle.read()
+    assert committed == regenerated, "CHANGELOG.rst is stale: run antsibull-changelog generate"
 
 
 def test_changelog_has_the_galaxy_release():
