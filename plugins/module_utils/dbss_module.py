@@ -35,6 +35,7 @@ from ansible_collections.hwcloud.dbss.plugins.module_utils.dbss_client import (
 )
 from ansible_collections.hwcloud.dbss.plugins.module_utils.dbss_errors import DbssError
 
+
 def env_fallback(*names):
     """The first of the environment variables ``names`` that is set and not
     empty. ansible-core's own env_fallback stops at the first one that is set,

@@ -99,24 +99,26 @@ def _register(connection):
         watchdog.attach(connection)
 
 
+def _watched(connection_class):
+    """A subclass of one of urllib3's connection classes whose every request
+    registers the connection with the calling thread's watchdog."""
+
+    class Watched(connection_class):
+        def request(self, *args, **kwargs):  # pylint: disable=arguments-differ
+            _register(self)
+            return connection_class.request(self, *args, **kwargs)
+
+        def request_chunked(self, *args, **kwargs):  # urllib3 1.x only
+            _register(self)
+            return connection_class.request_chunked(self, *args, **kwargs)
+
+    Watched.__name__ = "Watched" + connection_class.__name__
+    return Watched
+
+
 if HAS_URLLIB3:
-    class _WatchedHTTPConnection(HTTPConnection):
-        def request(self, *args, **kwargs):  # pylint: disable=arguments-differ
-            _register(self)
-            return super(_WatchedHTTPConnection, self).request(*args, **kwargs)
-
-        def request_chunked(self, *args, **kwargs):  # urllib3 1.x only
-            _register(self)
-            return super(_WatchedHTTPConnection, self).request_chunked(*args, **kwargs)
-
-    class _WatchedHTTPSConnection(HTTPSConnection):
-        def request(self, *args, **kwargs):  # pylint: disable=arguments-differ
-            _register(self)
-            return super(_WatchedHTTPSConnection, self).request(*args, **kwargs)
-
-        def request_chunked(self, *args, **kwargs):  # urllib3 1.x only
-            _register(self)
-            return super(_WatchedHTTPSConnection, self).request_chunked(*args, **kwargs)
+    _WatchedHTTPConnection = _watched(HTTPConnection)
+    _WatchedHTTPSConnection = _watched(HTTPSConnection)
 
     class _WatchedHTTPPool(HTTPConnectionPool):
         ConnectionCls = _WatchedHTTPConnection
