@@ -34,14 +34,19 @@ description:
     the same client, options and authentication as the hwcloud.dbss modules.
   - The first observation of a job is silent when the job was already listed at the first
     successful poll of its resource, or when it is first seen in V(INIT). A job that appears
-    later and is first seen past V(INIT) emits one event with RV(previous_status=null).
+    later and is first seen past V(INIT) emits one event with C(previous_status: null).
     After that, each change of status emits one event. The same (resource, job, status)
     never produces two events, even if the API briefly answers an older status again.
   - Every job in the listing is watched, so a newer job on the same resource is followed
     as soon as it appears. With O(job_id) only that job is watched.
+  - Every resource is polled on its own schedule, so a resource whose polls hang or fail
+    does not delay the polls or the events of the others. At most 4 polls run at the same time.
   - Errors and throttling do not stop the source. A failed poll is retried after an
     exponential backoff (O(interval) doubled per consecutive failure, at most O(backoff_max)),
     never sooner than the C(Retry-After) the API sent. Every failure is logged, without secrets.
+  - The values of O(auth_token), O(secret_key), O(security_token) and O(password) (also when they
+    come from the environment) and a password written into O(endpoint) or O(auth_url) are masked
+    as C(********) in every log line and every event, even when the API echoes them back.
   - Wrong options raise an error naming the option before any request is sent.
   - Event shape C({"dbss_audit_job": {"resource_id", "job_id", "previous_status", "status", "job"}}),
     where C(job) is the JobBean with its 13 documented fields.
@@ -66,6 +71,7 @@ options:
   job_id:
     description:
       - Watch only the job with this ID (on whichever of O(resource_ids) lists it).
+      - 1 to 128 characters, each a letter, a digit, V(_), V(.) or V(-), like a resource ID.
     type: str
   project_id:
     description:
@@ -200,6 +206,7 @@ _make_collection_importable()
 
 # pylint: disable=wrong-import-position
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator  # noqa: E402
+from ansible.module_utils.common.parameters import remove_values  # noqa: E402
 
 from ansible_collections.hwcloud.dbss.plugins.module_utils import dbss_settings as settings  # noqa: E402
 from ansible_collections.hwcloud.dbss.plugins.module_utils.dbss_client import HAS_REQUESTS  # noqa: E402
@@ -208,6 +215,7 @@ from ansible_collections.hwcloud.dbss.plugins.module_utils.dbss_module import ( 
     COMMON_ARGUMENT_SPEC,
     SECRET_OPTIONS,
     build_client,
+    url_passwords,
 )
 from ansible_collections.hwcloud.dbss.plugins.module_utils.dbss_waiter import followed_job  # noqa: E402
 # pylint: enable=wrong-import-position
@@ -221,7 +229,8 @@ DEFAULT_BACKOFF_MAX = 300.0
 # A Retry-After longer than this is treated as this (a broken header must not
 # silence a resource for days).
 RETRY_AFTER_LIMIT = 3600.0
-# Polls of different resources that may run at the same time (threads).
+# Polls of different resources that may run at the same time (each one holds a
+# worker thread of the event loop's default executor while it waits for HTTP).
 MAX_PARALLEL_POLLS = 4
 # Jobs remembered per resource; the least recently listed are forgotten first.
 MAX_JOBS_REMEMBERED = 1000
@@ -237,23 +246,47 @@ PLUGIN_SPEC = dict(
 class Settings:
     """The validated options of one source."""
 
-    def __init__(self, params, resource_ids, interval, backoff_max, job_id):
+    def __init__(self, params, resource_ids, interval, backoff_max, job_id, secrets=frozenset()):
         self.params = params
         self.resource_ids = resource_ids
         self.interval = interval
         self.backoff_max = backoff_max
         self.job_id = job_id
+        # Values masked in every log line and event; never part of repr().
+        self.secrets = secrets
 
     def __repr__(self):
         return "Settings(resource_ids=%r, interval=%r, backoff_max=%r, job_id=%r)" % (
             self.resource_ids, self.interval, self.backoff_max, self.job_id)
 
 
-def _scrub(text, secrets):
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, "********")
-    return text
+def mask(value, secrets):
+    """``value`` (a text, or an event with nested containers) with every secret
+    replaced by ``********``, as the modules mask their results (remove_values;
+    a text that is nothing but a secret becomes VALUE_SPECIFIED_IN_NO_LOG_PARAMETER)."""
+    return remove_values(value, secrets) if secrets else value
+
+
+def masked_log(secrets):
+    """A ``log(level, message, *args)`` that writes to LOGGER with ``secrets``
+    masked in the finished line: error texts come from the server, which may
+    echo a credential back."""
+    def log(level, message, *args):
+        if LOGGER.isEnabledFor(level):
+            LOGGER.log(level, "%s", mask(message % args if args else message, secrets))
+    return log
+
+
+def _secret_values(given, validation):
+    """Everything the source must never print: the secret options as given and
+    as validated (so HW_* environment fallbacks count), all no_log values the
+    validator saw, and passwords typed into a URL option."""
+    params = validation.validated_parameters
+    values = set(validation._no_log_values) | url_passwords(given) | url_passwords(params)
+    for options in (given, params):
+        values.update(options.get(name) for name in SECRET_OPTIONS)
+    # An empty string would "occur" everywhere and mask every character boundary.
+    return frozenset(str(value) for value in values if value not in (None, ""))
 
 
 def parse_args(args):
@@ -266,14 +299,14 @@ def parse_args(args):
     given = dict((key, value) for key, value in args.items() if not str(key).startswith("eda_"))
     spec = dict(COMMON_ARGUMENT_SPEC)
     spec.update(PLUGIN_SPEC)
-    secrets = [str(given.get(name)) for name in SECRET_OPTIONS if given.get(name)]
     result = ArgumentSpecValidator(spec).validate(given)
+    secrets = _secret_values(given, result)
     unsupported = sorted(str(name) for name in result.unsupported_parameters)
     if unsupported:
         raise DbssConfigError(unsupported[0], "is not an option of hwcloud.dbss.dbss_audit_jobs (options: %s)"
                               % ", ".join(sorted(spec)))
     if result.error_messages:
-        message = _scrub(result.error_messages[0], secrets + [str(v) for v in getattr(result, "_no_log_values", ())])
+        message = mask(result.error_messages[0], secrets)
         raise DbssConfigError(_option_in(message, spec), message)
     params = result.validated_parameters
     resource_ids = settings.validate_resource_ids(None, params.get("resource_ids"))
@@ -282,7 +315,7 @@ def parse_args(args):
     job_id = params.get("job_id")
     if job_id is not None:
         job_id = settings.validate_resource_id(job_id, option="job_id")
-    return Settings(params, resource_ids, interval, backoff_max, job_id)
+    return Settings(params, resource_ids, interval, backoff_max, job_id, secrets)
 
 
 def _option_in(message, spec):
@@ -315,12 +348,14 @@ def _sort_key(job):
 class JobTracker:
     """Turns successive job listings of resources into transition events.
 
-    Pure state, no I/O: ``observe(resource_id, jobs)`` returns the events the
-    listing causes, in order (older jobs first)."""
+    Pure state, no I/O but debug logging through ``log(level, message, *args)``:
+    ``observe(resource_id, jobs)`` returns the events the listing causes, in
+    order (older jobs first)."""
 
-    def __init__(self, job_id=None, max_jobs=MAX_JOBS_REMEMBERED):
+    def __init__(self, job_id=None, max_jobs=MAX_JOBS_REMEMBERED, log=LOGGER.log):
         self.job_id = job_id
         self.max_jobs = max_jobs
+        self.log = log
         self._baselined = set()
         # resource_id -> OrderedDict(job_id -> {"last": status, "seen": set(statuses)})
         self._jobs = {}
@@ -337,7 +372,7 @@ class JobTracker:
             job_id = job.get("job_id")
             status = job.get("status")
             if job_id is None or not isinstance(status, str):
-                LOGGER.debug("resource %s listed a job without job_id or status; ignored", resource_id)
+                self.log(logging.DEBUG, "resource %s listed a job without job_id or status; ignored", resource_id)
                 continue
             key = str(job_id)
             record = known.get(key)
@@ -351,8 +386,8 @@ class JobTracker:
                 record["seen"].add(status)
                 record["last"] = status
             elif status != record["last"]:
-                LOGGER.debug("job %s of resource %s answered %s again after %s; no event",
-                             key, resource_id, status, record["last"])
+                self.log(logging.DEBUG, "job %s of resource %s answered %s again after %s; no event",
+                         key, resource_id, status, record["last"])
             known.move_to_end(key)
         while len(known) > self.max_jobs:
             known.popitem(last=False)
@@ -367,15 +402,6 @@ def _event(resource_id, job_id, previous, status, job):
         "status": status,
         "job": dict(job),
     }}
-
-
-class _Watch:
-    """Poll schedule of one resource."""
-
-    def __init__(self, resource_id, due):
-        self.resource_id = resource_id
-        self.due = due
-        self.failures = 0
 
 
 async def _poll(client, resource_id, budget):
@@ -396,44 +422,74 @@ def _describe_failure(error):
     return kind, str(error)
 
 
-async def watch(queue, client, config, clock=time.monotonic, rng=random.random):
-    """Poll until cancelled, putting transition events on ``queue``."""
-    tracker = JobTracker(job_id=config.job_id)
-    start = clock()
-    watches = [_Watch(rid, start) for rid in config.resource_ids]
-    budget = max(config.interval, client.timeout)
-    limit = asyncio.Semaphore(MAX_PARALLEL_POLLS)
+class _Watcher:
+    """Polls the resources of one source, each in its own task on its own
+    schedule: a resource whose polls hang or keep failing must not delay the
+    polls, nor hold back the events, of any other resource."""
 
-    async def poll_one(item):
-        async with limit:
-            return item, await _poll(client, item.resource_id, budget)
+    def __init__(self, queue, client, config, rng=random.random):
+        self.queue = queue
+        self.client = client
+        self.config = config
+        self.rng = rng
+        self.log = masked_log(config.secrets)
+        self.tracker = JobTracker(job_id=config.job_id, log=self.log)
+        # Time one poll may take, retries included.
+        self.budget = max(config.interval, client.timeout)
+        self.limit = asyncio.Semaphore(MAX_PARALLEL_POLLS)
 
-    while True:
-        now = clock()
-        due = [w for w in watches if w.due <= now]
-        if not due:
-            await asyncio.sleep(max(0.0, min(w.due for w in watches) - now))
-            continue
-        for item, (jobs, error) in await asyncio.gather(*(poll_one(w) for w in due)):
-            done = clock()
+    async def run(self):
+        """Follow every resource until cancelled."""
+        tasks = [asyncio.ensure_future(self.follow(resource_id)) for resource_id in self.config.resource_ids]
+        try:
+            # follow() never returns; an unexpected exception in one ends the source, as it always did.
+            await asyncio.gather(*tasks)
+        finally:
+            for task in tasks:
+                task.cancel()
+            # Wait until every task has really finished, so none outlives the source.
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def follow(self, resource_id):
+        """Poll one resource forever: ``interval`` after a good answer, the
+        backoff after a failure."""
+        failures = 0
+        while True:
+            async with self.limit:
+                jobs, error = await _poll(self.client, resource_id, self.budget)
             if error is not None:
-                item.failures += 1
-                delay = backoff_delay(item.failures, config.interval, config.backoff_max,
-                                      getattr(error, "retry_after", None), rng)
-                kind, text = _describe_failure(error)
-                LOGGER.warning("polling DBSS jobs of resource %s failed (%s, %d in a row); next poll in %.1f s: %s",
-                               item.resource_id, kind, item.failures, delay, text)
-                item.due = done + delay
+                failures += 1
+                await asyncio.sleep(self.failed(resource_id, failures, error))
                 continue
-            if item.failures:
-                LOGGER.info("polling DBSS jobs of resource %s works again after %d failed polls", item.resource_id, item.failures)
-            item.failures = 0
-            item.due = done + config.interval
-            for event in tracker.observe(item.resource_id, jobs):
-                body = event[EVENT_KEY]
-                LOGGER.info("DBSS job %s of resource %s: %s -> %s",
-                            body["job_id"], body["resource_id"], body["previous_status"], body["status"])
-                await queue.put(event)
+            if failures:
+                self.log(logging.INFO, "polling DBSS jobs of resource %s works again after %d failed polls",
+                         resource_id, failures)
+            failures = 0
+            await self.emit(resource_id, jobs)
+            await asyncio.sleep(self.config.interval)
+
+    def failed(self, resource_id, failures, error):
+        """Log a failed poll; returns the pause before the next one."""
+        delay = backoff_delay(failures, self.config.interval, self.config.backoff_max,
+                              getattr(error, "retry_after", None), self.rng)
+        kind, text = _describe_failure(error)
+        self.log(logging.WARNING, "polling DBSS jobs of resource %s failed (%s, %d in a row); next poll in %.1f s: %s",
+                 resource_id, kind, failures, delay, text)
+        return delay
+
+    async def emit(self, resource_id, jobs):
+        """Put the events of one listing on the queue, secrets masked."""
+        for event in self.tracker.observe(resource_id, jobs):
+            event = mask(event, self.config.secrets)
+            body = event[EVENT_KEY]
+            self.log(logging.INFO, "DBSS job %s of resource %s: %s -> %s",
+                     body["job_id"], body["resource_id"], body["previous_status"], body["status"])
+            await self.queue.put(event)
+
+
+async def watch(queue, client, config, rng=random.random):
+    """Poll until cancelled, putting transition events on ``queue``."""
+    await _Watcher(queue, client, config, rng).run()
 
 
 async def main(queue, args):
@@ -443,9 +499,10 @@ async def main(queue, args):
         raise DbssConfigError("requests", "the Python library requests is needed by hwcloud.dbss.dbss_audit_jobs; "
                                           "install it in the ansible-rulebook environment")
     config = parse_args(args)
-    client = build_client(config.params, log=LOGGER.debug)
-    LOGGER.info("watching DBSS jobs of %d resource(s) at %s every %g s", len(config.resource_ids),
-                client.base_url, config.interval)
+    log = masked_log(config.secrets)
+    client = build_client(config.params, log=lambda message: log(logging.DEBUG, message))
+    log(logging.INFO, "watching DBSS jobs of %d resource(s) at %s every %g s", len(config.resource_ids),
+        client.base_url, config.interval)
     try:
         await watch(queue, client, config)
     finally:

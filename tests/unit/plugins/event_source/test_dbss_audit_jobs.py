@@ -20,13 +20,14 @@ import logging
 import os
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 
 import pytest
 
 from ansible_collections.hwcloud.dbss.plugins.module_utils.dbss_client import JOB_FIELDS
-from ansible_collections.hwcloud.dbss.plugins.module_utils.dbss_errors import DbssConfigError
+from ansible_collections.hwcloud.dbss.plugins.module_utils.dbss_errors import DbssApiError, DbssConfigError
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "..", ".."))
 TESTS_DIR = os.path.join(ROOT, "tests")
@@ -142,7 +143,7 @@ class Source:
         self.queue = FakeQueue()
         self.task = asyncio.ensure_future(plugin.main(self.queue, args))
 
-    async def until(self, predicate, what):
+    async def until(self, predicate, what, wait=WAIT):
         async def poll():
             while not predicate():
                 if self.task.done():
@@ -150,9 +151,9 @@ class Source:
                     raise AssertionError("the source stopped while waiting for %s" % what)
                 await asyncio.sleep(0.02)
         try:
-            await asyncio.wait_for(poll(), WAIT)
+            await asyncio.wait_for(poll(), wait)
         except asyncio.TimeoutError:
-            raise AssertionError("timed out after %s s waiting for %s; events: %r" % (WAIT, what, self.queue.transitions()))
+            raise AssertionError("timed out after %s s waiting for %s; events: %r" % (wait, what, self.queue.transitions()))
 
     async def until_polled(self, emulator, resource_id, more):
         """Wait until ``more`` further polls of ``resource_id`` were answered 200."""
@@ -391,6 +392,232 @@ def test_cancellation_stops_the_source_during_a_slow_request(emulator):
         await source.stop()
 
     run(scenario())
+
+
+@needs_emulator
+def test_a_server_echoing_the_token_is_logged_masked(emulator, caplog):
+    caplog.set_level(logging.DEBUG)
+    job = emulator.add_job("res-echo", init=1.0, running=0.5)
+    echo = "backend unavailable for request with X-Auth-Token %s" % TOKEN
+
+    async def scenario():
+        source = Source(args_for(emulator, ["res-echo"], max_retries=0, backoff_max=0.4))
+        try:
+            await source.until_polled(emulator, "res-echo", 1)
+            await asyncio.to_thread(emulator.add_faults, [
+                {"kind": "status", "status": 503, "error_code": "APIGW.0201", "error_msg": echo,
+                 "resource_id": "res-echo", "count": 1}])
+            await source.until(has_status(source.queue, "SUCCESS"), "the SUCCESS event")
+        finally:
+            await source.stop()
+        return source.queue
+
+    queue = run(scenario())
+    assert queue.transitions() == [(job["job_id"], "INIT", "RUNNING"), (job["job_id"], "RUNNING", "SUCCESS")]
+    warnings = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert any("X-Auth-Token ********" in m for m in warnings), warnings
+    assert all(TOKEN not in r.getMessage() for r in caplog.records)
+
+
+@needs_emulator
+def test_a_token_from_the_environment_is_masked_too(emulator, monkeypatch, caplog):
+    caplog.set_level(logging.DEBUG)
+    monkeypatch.setenv("HW_PROJECT_ID", PROJECT)
+    monkeypatch.setenv("HW_DBSS_ENDPOINT", emulator.url)
+    monkeypatch.setenv("HW_AUTH_TOKEN", TOKEN)  # not in the source's arguments
+    emulator.add_faults([{"kind": "status", "status": 503, "error_msg": "token %s is unknown here" % TOKEN,
+                          "resource_id": "res-envecho", "count": 1}])
+
+    async def scenario():
+        source = Source({"resource_ids": ["res-envecho"], "interval": INTERVAL, "max_retries": 0, "backoff_max": 0.4})
+        try:
+            await source.until_polled(emulator, "res-envecho", 1)  # the failed poll came first
+        finally:
+            await source.stop()
+
+    run(scenario())
+    warnings = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert any("token ******** is unknown" in m for m in warnings), warnings
+    assert all(TOKEN not in r.getMessage() for r in caplog.records)
+
+
+# ---------------------------------------------------------------------------
+# With a scripted client instead of HTTP
+# ---------------------------------------------------------------------------
+
+class ScriptedClient:
+    """Stands in for DbssClient. ``list_jobs`` answers each resource from its
+    script (one entry per poll, the last one repeated; an exception entry is
+    raised). A resource with a gate blocks in its worker thread until the test
+    opens the gate, like a server that does not answer."""
+
+    timeout = 1.0
+    base_url = "https://dbss.example.invalid"
+
+    def __init__(self, scripts, gates=None):
+        self.scripts = dict((rid, list(script)) for rid, script in scripts.items())
+        self.gates = gates or {}
+        self.lock = threading.Lock()
+        self.in_flight = 0
+        self.most_in_flight = 0
+
+    def list_jobs(self, resource_id, deadline=None):
+        with self.lock:
+            self.in_flight += 1
+            self.most_in_flight = max(self.most_in_flight, self.in_flight)
+        try:
+            gate = self.gates.get(resource_id)
+            if gate is not None:
+                gate.wait(WAIT)
+            with self.lock:
+                script = self.scripts[resource_id]
+                answer = script.pop(0) if len(script) > 1 else script[0]
+        finally:
+            with self.lock:
+                self.in_flight -= 1
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    def close(self):
+        pass
+
+
+@pytest.fixture
+def scripted(monkeypatch):
+    """Makes main() use the ScriptedClient the test hands over."""
+    def use(client):
+        monkeypatch.setattr(plugin, "build_client", lambda params, **kwargs: client)
+        return client
+    return use
+
+
+def scripted_args(resource_ids, **extra):
+    args = dict(GOOD, resource_ids=resource_ids, interval=0.05, backoff_max=0.05, max_retries=0)
+    args.update(extra)
+    return args
+
+
+def test_a_hanging_resource_does_not_hold_back_the_events_of_another(scripted):
+    gate = threading.Event()
+    client = scripted(ScriptedClient({
+        "fast": [[job("f1", "INIT")], [job("f1", "READY")], [job("f1", "RUNNING")], [job("f1", "SUCCESS")]],
+        "slow": [[job("s1", "RUNNING")], [job("s1", "SUCCESS")]],
+    }, gates={"slow": gate}))
+
+    async def scenario():
+        source = Source(scripted_args(["slow", "fast"]))
+        try:
+            # "slow" is stuck in its first poll all along; "fast" must go through every status meanwhile.
+            await source.until(has_status(source.queue, "SUCCESS"), "the events of the fast resource", wait=10)
+            fast_events = source.queue.transitions()
+            gate.set()
+            await source.until(lambda: len(source.queue.events) == 4, "the event of the slow resource")
+        finally:
+            gate.set()
+            await source.stop()
+        return source.queue, fast_events
+
+    queue, fast_events = run(scenario())
+    assert fast_events == [("f1", "INIT", "READY"), ("f1", "READY", "RUNNING"), ("f1", "RUNNING", "SUCCESS")]
+    assert queue.transitions() == fast_events + [("s1", "RUNNING", "SUCCESS")]
+    assert [e["dbss_audit_job"]["resource_id"] for e in queue.events] == ["fast"] * 3 + ["slow"]
+    assert client.most_in_flight == 2
+
+
+def test_a_failing_resource_does_not_hold_back_another(scripted, caplog):
+    caplog.set_level(logging.WARNING)
+    gate = threading.Event()
+    down = DbssApiError(503, "APIGW.0201", "backend unavailable", request_id="req-1", retry_after=0.05)
+    scripted(ScriptedClient({
+        "fast": [[job("f1", "INIT")], [job("f1", "RUNNING")], [job("f1", "FAIL")]],
+        "flaky": [down],
+    }, gates={"flaky": gate}))
+
+    async def scenario():
+        source = Source(scripted_args(["flaky", "fast"]))
+        try:
+            await source.until(has_status(source.queue, "FAIL"), "the events of the fast resource", wait=10)
+            gate.set()  # now "flaky" fails at once, again and again
+            await source.until(lambda: sum("flaky" in r.getMessage() for r in caplog.records) >= 3, "three failures")
+        finally:
+            gate.set()
+            await source.stop()
+        return source.queue
+
+    queue = run(scenario())
+    assert queue.transitions() == [("f1", "INIT", "RUNNING"), ("f1", "RUNNING", "FAIL")]
+
+
+def test_polls_in_flight_stay_bounded(scripted):
+    gate = threading.Event()
+    names = ["r%d" % n for n in range(plugin.MAX_PARALLEL_POLLS + 3)]
+    client = scripted(ScriptedClient(dict((n, [[]]) for n in names), gates=dict((n, gate) for n in names)))
+
+    async def scenario():
+        source = Source(scripted_args(names))
+        try:
+            await source.until(lambda: client.in_flight == plugin.MAX_PARALLEL_POLLS, "the polls to start")
+            await asyncio.sleep(0.3)  # room for a poll beyond the bound to start, if one could
+            most = client.most_in_flight
+        finally:
+            gate.set()
+            await source.stop()
+        return most
+
+    assert run(scenario()) == plugin.MAX_PARALLEL_POLLS
+
+
+def test_cancellation_leaves_no_task_behind(scripted):
+    gate = threading.Event()
+    scripted(ScriptedClient({"a": [[job("a1", "INIT")]], "b": [[]], "c": [[]]}, gates={"c": gate}))
+
+    async def scenario():
+        before = asyncio.all_tasks()
+        source = Source(scripted_args(["a", "b", "c"]))
+        try:
+            await asyncio.sleep(0.3)  # "a" and "b" poll and sleep in turn, "c" hangs in its first poll
+            assert not source.task.done()
+        finally:
+            gate.set()
+            await source.stop()
+        return asyncio.all_tasks() - before
+
+    assert run(scenario()) == set()
+
+
+def test_secrets_are_masked_in_events_and_every_log_line(scripted, monkeypatch, caplog):
+    caplog.set_level(logging.DEBUG)
+    secrets = {"password": "pw-SECRET-1", "security_token": "sts-SECRET-2", "secret_key": "sk-SECRET-3",
+               "auth_url": "url-SECRET-4", "auth_token": "tok-SECRET-eda-1"}
+    monkeypatch.setenv("HW_SECRET_KEY", secrets["secret_key"])  # an environment fallback
+    echoed = " ".join(secrets.values())
+    scripted(ScriptedClient({"res-s": [
+        [job("j1", "INIT")],
+        DbssApiError(503, "APIGW.0201", "echo: " + echoed, request_id="req-1"),
+        RuntimeError("boom " + echoed),
+        [dict(job("j1", "FAIL"), fail_reason="login as %s failed" % secrets["password"], error_code=echoed)],
+    ]}))
+
+    async def scenario():
+        source = Source(scripted_args(["res-s"], password=secrets["password"], security_token=secrets["security_token"],
+                                      auth_url="https://admin:%s@iam.example.invalid/v3" % secrets["auth_url"]))
+        try:
+            await source.until(has_status(source.queue, "FAIL"), "the FAIL event")
+        finally:
+            await source.stop()
+        return source.queue
+
+    queue = run(scenario())
+    assert queue.transitions() == [("j1", "INIT", "FAIL")]
+    failed = queue.events[0]["dbss_audit_job"]["job"]
+    assert failed["fail_reason"] == "login as ******** failed"
+    assert failed["error_code"] == " ".join(["********"] * len(secrets))
+    lines = [r.getMessage() for r in caplog.records]
+    assert sum("********" in line for line in lines if "res-s" in line) >= 2, lines
+    for secret in secrets.values():
+        assert all(secret not in line for line in lines), secret
+        assert secret not in repr(queue.events)
 
 
 # ---------------------------------------------------------------------------
