@@ -97,7 +97,8 @@ options:
     type: path
   timeout:
     description:
-      - Seconds to wait for each HTTP answer (connect and read), above 0 and at most 3600.
+      - Seconds one HTTP exchange may take in all (connecting, sending, and receiving the whole answer),
+        above 0 and at most 3600. A server that keeps the answer trickling in is cut off at this limit.
     type: float
     default: 30
   max_retries:
@@ -105,6 +106,9 @@ options:
       - How many times one request is retried after a transient failure (connection error,
         read timeout, HTTP 429, 500, 502, 503 or 504), with exponential backoff and full jitter,
         honouring C(Retry-After). V(0) disables retries. At most 20.
+      - The retries of one request never run past a deadline; outside a wait that deadline is
+        O(timeout) x (O(max_retries) + 1) seconds after the request started, as if every attempt had
+        timed out.
       - If not set, the value of the E(HW_MAX_RETRIES) environment variable is used.
     type: int
     default: 5

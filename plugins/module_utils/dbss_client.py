@@ -188,6 +188,10 @@ class DbssClient:
 
         Transient failures are retried up to ``max_retries`` times; a 401 is
         retried once after the auth strategy obtained a fresh credential."""
+        if deadline is None:
+            # Every retry loop has a deadline: without the caller's, as long as
+            # the call would take if every attempt timed out.
+            deadline = self.clock() + self.timeout * (self.max_retries + 1)
         refreshed = False
         # A login the auth strategy makes for this call keeps to its deadline.
         unsigned = self._unsigned_sender(deadline)

@@ -32,6 +32,9 @@ from ansible_collections.hwcloud.dbss.plugins.module_utils.dbss_module import bu
 from ansible_collections.hwcloud.dbss.plugins.module_utils.dbss_ratelimit import RateLimiter
 from ansible_collections.hwcloud.dbss.plugins.module_utils.dbss_waiter import JOB_STATES, JobWaiter, WaitFailed, WaitSpec, newest_job
 
+# The default cap of the interval between two polls of a resource, in seconds.
+DEFAULT_MAX_SLEEP = 4.0
+
 JOBS_INFO_ARGUMENT_SPEC = dict(
     resource_id=dict(type="str"),
     resource_ids=dict(type="list", elements="str"),
@@ -42,7 +45,9 @@ JOBS_INFO_ARGUMENT_SPEC = dict(
     wait_timeout=dict(type="raw", default=1800),
     wait_delay=dict(type="raw", default=0),
     wait_sleep=dict(type="raw", default=2),
-    wait_max_sleep=dict(type="raw", default=4),
+    # None: DEFAULT_MAX_SLEEP, or wait_sleep when that is larger (so wait_sleep
+    # alone can be raised without also having to set wait_max_sleep).
+    wait_max_sleep=dict(type="raw"),
     wait_not_found_timeout=dict(type="raw", default=60),
     wait_max_rps=dict(type="float", default=10.0),
     target_states=dict(type="list", elements="str", choices=list(JOB_STATES), default=["SUCCESS"]),
@@ -88,11 +93,18 @@ class JobsInfoRequest:
                 timeout=parse_duration(params.get("wait_timeout"), "wait_timeout"),
                 delay=parse_duration(params.get("wait_delay"), "wait_delay", allow_zero=True),
                 sleep=parse_duration(params.get("wait_sleep"), "wait_sleep"),
-                max_sleep=parse_duration(params.get("wait_max_sleep"), "wait_max_sleep"),
+                max_sleep=_max_sleep(params),
                 not_found_timeout=parse_duration(params.get("wait_not_found_timeout"), "wait_not_found_timeout", allow_zero=True),
                 job_id=self.job_id,
             )
             self.wait_spec.validate()
+
+
+def _max_sleep(params):
+    """wait_max_sleep as given, else the default cap raised to wait_sleep."""
+    if params.get("wait_max_sleep") is not None:
+        return parse_duration(params.get("wait_max_sleep"), "wait_max_sleep")
+    return max(DEFAULT_MAX_SLEEP, parse_duration(params.get("wait_sleep"), "wait_sleep"))
 
 
 def _compile_query(expression):

@@ -104,8 +104,8 @@ options:
   wait_max_sleep:
     description:
       - Longest interval between two polls of a resource (seconds or a duration); not below O(wait_sleep).
+      - When not set, V(4), or O(wait_sleep) if that is larger.
     type: raw
-    default: 4
   wait_not_found_timeout:
     description:
       - How long a resource may show no job to follow (seconds or a duration) before the wait fails.
@@ -308,7 +308,7 @@ option:
   description: The option whose value broke a rule, when the task failed before any request.
   returned: on an option error
   type: str
-  sample: wait_max_sleep
+  sample: wait_timeout
 status_code:
   description: HTTP status of a failed API call.
   returned: on an API failure

@@ -376,3 +376,15 @@ def test_the_login_keeps_to_the_callers_deadline(server):
     # 0.5 and 1.0 fit before the deadline at 2.0; the next 2.0 s backoff would not.
     assert sleeps.calls == [0.5, 1.0]
     assert all(r["path"] == "/v3/auth/tokens" for r in server.requests)
+
+
+def test_without_a_deadline_retries_stop_where_timed_out_attempts_would(server):
+    # timeout 1 s and 5 retries: the call may take 6 s in all. Three pauses of
+    # 1.5 s fit; a fourth would end at 6 s, so the throttling error is raised.
+    throttled = Answer(429, {"error_code": "APIGW.0308", "error_msg": "throttled"}, {"Retry-After": "1.5"})
+    server.queue(*[throttled] * 6)
+    client, sleeps = make_client(server, timeout=1.0, max_retries=5)
+    with pytest.raises(DbssApiError) as caught:
+        client.list_jobs(RESOURCE)
+    assert caught.value.status == 429
+    assert sleeps.calls == [1.5, 1.5, 1.5]

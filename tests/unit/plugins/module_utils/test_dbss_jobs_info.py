@@ -19,6 +19,7 @@ from ansible_collections.hwcloud.dbss.plugins.module_utils.dbss_errors import Db
 from ansible_collections.hwcloud.dbss.plugins.module_utils.dbss_jobs_info import (
     JOBS_INFO_ARGUMENT_SPEC,
     JOBS_INFO_MODULE_KWARGS,
+    JobsInfoRequest,
     jobs_info_task,
     run_jobs_info,
 )
@@ -187,3 +188,12 @@ def test_a_password_in_an_unparseable_url_is_masked_too(server, endpoint):
     result = run_as_task(JOBS_INFO_ARGUMENT_SPEC, JOBS_INFO_MODULE_KWARGS, args, jobs_info_task)
     assert result["failed"] is True and result["msg"].startswith("endpoint:")
     assert "Pa55w0rdX" not in json.dumps(result)
+
+
+@pytest.mark.parametrize("given,expected", [
+    (dict(wait_sleep=10, wait_max_sleep=None), 10.0),   # raising wait_sleep alone raises the cap with it
+    (dict(wait_sleep=1, wait_max_sleep=None), 4.0),     # the default cap
+    (dict(wait_sleep=1, wait_max_sleep="30s"), 30.0),   # an explicit cap wins
+])
+def test_the_default_cap_follows_a_larger_first_interval(given, expected):
+    assert JobsInfoRequest(params(**given)).wait_spec.max_sleep == expected
