@@ -65,15 +65,19 @@ def describe_event(event):
 class ActionModule(ActionBase):
     TRANSFERS_FILES = False
     _VALID_ARGS = frozenset(argument_spec(JOBS_INFO_ARGUMENT_SPEC))
+    _supports_async = True
 
     def run(self, tmp=None, task_vars=None):
         result = super(ActionModule, self).run(tmp, task_vars)
         del tmp
         args = self._args_with_defaults()
-        if self._connection.transport != "local" or not HAS_REQUESTS:
-            # Remote host (or a controller without requests): the module runs
-            # where the user asked; its missing_required_lib message applies.
-            result.update(self._execute_module(module_name=MODULE_NAME, module_args=args, task_vars=task_vars))
+        if self._connection.transport != "local" or not HAS_REQUESTS or self._task.async_val:
+            # Remote host, a controller without requests (the module's
+            # missing_required_lib message applies) or an async task (only a
+            # module can run under Ansible's async wrapper): run the module.
+            wrap_async = bool(self._task.async_val) and not self._connection.has_native_async
+            result.update(self._execute_module(module_name=MODULE_NAME, module_args=args, task_vars=task_vars,
+                                               wrap_async=wrap_async))
             return result
         environment = {}
         self._compute_environment_string(environment)

@@ -35,10 +35,11 @@ attributes:
     support: none
     description: The module changes nothing, so it has no diff to show.
   async:
-    support: none
+    support: full
     description:
-      - Not with C(async). On a local connection the wait runs in the controller's action plugin, which
-        Ansible's async wrapper cannot run. O(wait) with O(wait_timeout) already bounds the task.
+      - With C(async) the module always runs as a module (also on a local connection), so a long wait can
+        go on in the background while the play does other work; its state changes are then only in
+        RV(events), not shown live.
 options:
   resource_id:
     description:
