@@ -153,17 +153,23 @@ def run_jobs_info(params, client_factory, on_event=None, clock=time.monotonic, s
     limiter = RateLimiter(rate=request.max_rps, clock=clock, sleep=sleep, option="wait_max_rps")
     client = client_factory(limiter)
     fetcher = ConcurrentFetcher(client)
+    # Said on success and on failure alike: a failed run is when it matters most.
+    warnings = [] if client.verify else [
+        "validate_certs is false: the TLS certificate of %s was not verified; "
+        "use ca_path to trust a private CA instead" % client.base_url]
     try:
         if not request.wait:
             result = shape_result(request, fetcher.fetch_all_or_raise(request.resource_ids))
         else:
             result = _wait(request, client, fetcher, on_event, clock, sleep, rng)
+    except DbssError as error:
+        error.warnings = warnings
+        raise
     finally:
         fetcher.close()
         client.close()
-    if not client.verify:
-        result["warnings"] = ["validate_certs is false: the TLS certificate of %s was not verified; "
-                              "use ca_path to trust a private CA instead" % client.base_url]
+    if warnings:
+        result["warnings"] = warnings
     return result
 
 

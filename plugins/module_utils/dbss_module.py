@@ -119,7 +119,10 @@ def build_client(params, rate_limiter=None, log=None, session=None):
 def failure_result(error):
     """The message and extra result fields of a failed run."""
     if isinstance(error, DbssError):
-        return str(error), error.to_result()
+        fields = error.to_result()
+        if getattr(error, "warnings", None):
+            fields["warnings"] = list(error.warnings)
+        return str(error), fields
     # Unexpected: report the type and text, never a traceback in msg.
     return "unexpected error: %s: %s" % (type(error).__name__, error), {}
 

@@ -197,3 +197,17 @@ def test_a_password_in_an_unparseable_url_is_masked_too(server, endpoint):
 ])
 def test_the_default_cap_follows_a_larger_first_interval(given, expected):
     assert JobsInfoRequest(params(**given)).wait_spec.max_sleep == expected
+
+
+@pytest.mark.parametrize("answer,failed", [
+    (Answer(403, {"error_code": "DBSS.10020021", "error_msg": "no permission"}), True),
+    (jobs(EXAMPLE_JOB), False),
+])
+def test_the_unverified_tls_warning_comes_on_failure_too(server, monkeypatch, answer, failed):
+    monkeypatch.delenv("HW_AUTH_TOKEN", raising=False)
+    server.queue(answer)
+    args = dict(project_id=PROJECT, resource_id="res-a", auth_token="Tok-Secret-4242", endpoint=server.url,
+                validate_certs=False, max_retries=0)
+    result = run_as_task(JOBS_INFO_ARGUMENT_SPEC, JOBS_INFO_MODULE_KWARGS, args, jobs_info_task)
+    assert bool(result.get("failed")) is failed
+    assert any("validate_certs is false" in w for w in result.get("warnings", [])), result
