@@ -106,9 +106,9 @@ options:
       - How many times one request is retried after a transient failure (connection error,
         read timeout, HTTP 429, 500, 502, 503 or 504), with exponential backoff and full jitter,
         honouring C(Retry-After). V(0) disables retries. At most 20.
-      - The retries of one request never run past a deadline; outside a wait that deadline is
-        O(timeout) x (O(max_retries) + 1) seconds after the request started, as if every attempt had
-        timed out.
+      - The retries of one request never run past a deadline. Outside a wait, the deadline is as long
+        as the request would take if every attempt timed out and every pause were at its longest
+        (195.5 s with the defaults); a longer C(Retry-After) ends the request early.
       - If not set, the value of the E(HW_MAX_RETRIES) environment variable is used.
     type: int
     default: 5

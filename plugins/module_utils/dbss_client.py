@@ -189,9 +189,7 @@ class DbssClient:
         Transient failures are retried up to ``max_retries`` times; a 401 is
         retried once after the auth strategy obtained a fresh credential."""
         if deadline is None:
-            # Every retry loop has a deadline: without the caller's, as long as
-            # the call would take if every attempt timed out.
-            deadline = self.clock() + self.timeout * (self.max_retries + 1)
+            deadline = self.clock() + self.longest_call()
         refreshed = False
         # A login the auth strategy makes for this call keeps to its deadline.
         unsigned = self._unsigned_sender(deadline)
@@ -206,6 +204,14 @@ class DbssClient:
                     raise _authentication_failed(error, self.auth)
                 refreshed = True
                 self._debug("401 answered; the credential was renewed, sending again")
+
+    def longest_call(self):
+        """Seconds one call may take when the caller gives no deadline (every
+        retry loop has one): as long as it would take if every attempt timed
+        out and every backoff pause were at its longest. A Retry-After longer
+        than those pauses ends the call early instead of stretching it."""
+        pauses = sum(min(RETRY_CAP_SECONDS, RETRY_BASE_SECONDS * (2 ** attempt)) for attempt in range(self.max_retries))
+        return self.timeout * (self.max_retries + 1) + pauses
 
     def send_unsigned(self, method, url, headers=None, body=None, deadline=None):
         """One request without API auth (used by IAM login); retried like any other.

@@ -378,13 +378,24 @@ def test_the_login_keeps_to_the_callers_deadline(server):
     assert all(r["path"] == "/v3/auth/tokens" for r in server.requests)
 
 
-def test_without_a_deadline_retries_stop_where_timed_out_attempts_would(server):
-    # timeout 1 s and 5 retries: the call may take 6 s in all. Three pauses of
-    # 1.5 s fit; a fourth would end at 6 s, so the throttling error is raised.
-    throttled = Answer(429, {"error_code": "APIGW.0308", "error_msg": "throttled"}, {"Retry-After": "1.5"})
+def test_without_a_deadline_retries_stop_where_the_longest_call_would(server):
+    # timeout 1 s and 5 retries: 6 timed-out attempts and pauses of 0.5 + 1 + 2 + 4 + 8 s
+    # make 21.5 s. Two Retry-After pauses of 10 s fit; a third would end at 30 s.
+    throttled = Answer(429, {"error_code": "APIGW.0308", "error_msg": "throttled"}, {"Retry-After": "10"})
     server.queue(*[throttled] * 6)
     client, sleeps = make_client(server, timeout=1.0, max_retries=5)
+    assert client.longest_call() == 21.5
     with pytest.raises(DbssApiError) as caught:
         client.list_jobs(RESOURCE)
     assert caught.value.status == 429
-    assert sleeps.calls == [1.5, 1.5, 1.5]
+    assert sleeps.calls == [10.0, 10.0]
+
+
+def test_without_a_deadline_every_retry_with_full_backoff_still_fits(server):
+    # The worst case the budget is made of: every attempt times out... here every
+    # answer is a 503 and every jittered pause is at its longest (rng 1.0).
+    server.queue(*[Answer(503, {"error_code": "APIGW.0201", "error_msg": "busy"})] * 3)
+    client, sleeps = make_client(server, timeout=1.0, max_retries=2, rng=lambda: 1.0)
+    with pytest.raises(DbssApiError):
+        client.list_jobs(RESOURCE)
+    assert sleeps.calls == [0.5, 1.0] and len(server.requests) == 3
