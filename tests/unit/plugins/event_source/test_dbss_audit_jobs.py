@@ -295,26 +295,32 @@ def test_transient_and_throttling_faults_do_not_stop_the_source(emulator, caplog
     assert all(TOKEN not in r.getMessage() for r in caplog.records)
 
 
-@needs_emulator
-def test_permanent_faults_are_logged_and_survived(emulator, caplog):
-    caplog.set_level(logging.WARNING)
-    job = emulator.add_job("res-perm", init=1.0, running=4.0)
-
+def survive_faults(emulator, resource_id, faults):
+    """Run a source on one resource, inject ``faults`` once it has polled, and
+    return its queue when the job's SUCCESS event has arrived."""
     async def scenario():
-        source = Source(args_for(emulator, ["res-perm"], max_retries=0, backoff_max=0.4))
+        source = Source(args_for(emulator, [resource_id], max_retries=0, backoff_max=0.4))
         try:
-            await source.until_polled(emulator, "res-perm", 1)
-            await asyncio.to_thread(emulator.add_faults, [
-                {"kind": "forbidden", "resource_id": "res-perm", "count": 2},
-                {"kind": "token_expired", "resource_id": "res-perm", "count": 1},
-                {"kind": "status", "status": 400, "resource_id": "res-perm", "count": 1},
-            ])
+            await source.until_polled(emulator, resource_id, 1)
+            await asyncio.to_thread(emulator.add_faults, faults)
             await source.until(has_status(source.queue, "SUCCESS"), "the SUCCESS event")
         finally:
             await source.stop()
         return source.queue
 
-    queue = run(scenario())
+    return run(scenario())
+
+
+@needs_emulator
+def test_permanent_faults_are_logged_and_survived(emulator, caplog):
+    caplog.set_level(logging.WARNING)
+    job = emulator.add_job("res-perm", init=1.0, running=4.0)
+
+    queue = survive_faults(emulator, "res-perm", [
+        {"kind": "forbidden", "resource_id": "res-perm", "count": 2},
+        {"kind": "token_expired", "resource_id": "res-perm", "count": 1},
+        {"kind": "status", "status": 400, "resource_id": "res-perm", "count": 1},
+    ])
     assert queue.transitions() == [(job["job_id"], "INIT", "RUNNING"), (job["job_id"], "RUNNING", "SUCCESS")]
     messages = [r.getMessage() for r in caplog.records]
     assert any("permanent" in m and "HTTP 403" in m for m in messages)
@@ -400,19 +406,9 @@ def test_a_server_echoing_the_token_is_logged_masked(emulator, caplog):
     job = emulator.add_job("res-echo", init=1.0, running=0.5)
     echo = "backend unavailable for request with X-Auth-Token %s" % TOKEN
 
-    async def scenario():
-        source = Source(args_for(emulator, ["res-echo"], max_retries=0, backoff_max=0.4))
-        try:
-            await source.until_polled(emulator, "res-echo", 1)
-            await asyncio.to_thread(emulator.add_faults, [
-                {"kind": "status", "status": 503, "error_code": "APIGW.0201", "error_msg": echo,
-                 "resource_id": "res-echo", "count": 1}])
-            await source.until(has_status(source.queue, "SUCCESS"), "the SUCCESS event")
-        finally:
-            await source.stop()
-        return source.queue
-
-    queue = run(scenario())
+    queue = survive_faults(emulator, "res-echo", [
+        {"kind": "status", "status": 503, "error_code": "APIGW.0201", "error_msg": echo,
+         "resource_id": "res-echo", "count": 1}])
     assert queue.transitions() == [(job["job_id"], "INIT", "RUNNING"), (job["job_id"], "RUNNING", "SUCCESS")]
     warnings = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
     assert any("X-Auth-Token ********" in m for m in warnings), warnings
