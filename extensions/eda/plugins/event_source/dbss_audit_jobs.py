@@ -68,6 +68,13 @@ options:
         most 3600; never shorter than O(interval).
     type: float
     default: 300
+  max_rps:
+    description:
+      - Most API requests per second, shared by the polls of every resource. Above 0.
+      - After an HTTP 429 the rate is halved for all of them (honouring C(Retry-After)), then recovers
+        gradually, as in the module's waits.
+    type: float
+    default: 10
   job_id:
     description:
       - Watch only the job with this ID (on whichever of O(resource_ids) lists it).
@@ -217,6 +224,7 @@ from ansible_collections.hwcloud.dbss.plugins.module_utils.dbss_module import ( 
     build_client,
     url_passwords,
 )
+from ansible_collections.hwcloud.dbss.plugins.module_utils.dbss_ratelimit import DEFAULT_RATE, RateLimiter  # noqa: E402
 from ansible_collections.hwcloud.dbss.plugins.module_utils.dbss_waiter import followed_job  # noqa: E402
 # pylint: enable=wrong-import-position
 
@@ -240,18 +248,22 @@ PLUGIN_SPEC = dict(
     interval=dict(type="float", default=DEFAULT_INTERVAL),
     backoff_max=dict(type="float", default=DEFAULT_BACKOFF_MAX),
     job_id=dict(type="str"),
+    max_rps=dict(type="float", default=DEFAULT_RATE),
 )
 
 
 class Settings:
     """The validated options of one source."""
 
-    def __init__(self, params, resource_ids, interval, backoff_max, job_id, secrets=frozenset()):
+    def __init__(self, params, resource_ids, interval, backoff_max, job_id, secrets=frozenset(),
+                 rate_limiter=None):
         self.params = params
         self.resource_ids = resource_ids
         self.interval = interval
         self.backoff_max = backoff_max
         self.job_id = job_id
+        # One request-rate limit for every resource's polls (slowed by a 429).
+        self.rate_limiter = rate_limiter
         # Values masked in every log line and event; never part of repr().
         self.secrets = secrets
 
@@ -315,7 +327,8 @@ def parse_args(args):
     job_id = params.get("job_id")
     if job_id is not None:
         job_id = settings.validate_resource_id(job_id, option="job_id")
-    return Settings(params, resource_ids, interval, backoff_max, job_id, secrets)
+    rate_limiter = RateLimiter(rate=params.get("max_rps"), option="max_rps")  # refuses a rate <= 0
+    return Settings(params, resource_ids, interval, backoff_max, job_id, secrets, rate_limiter)
 
 
 def _option_in(message, spec):
@@ -500,7 +513,8 @@ async def main(queue, args):
                                           "install it in the ansible-rulebook environment")
     config = parse_args(args)
     log = masked_log(config.secrets)
-    client = build_client(config.params, log=lambda message: log(logging.DEBUG, message))
+    client = build_client(config.params, rate_limiter=config.rate_limiter,
+                          log=lambda message: log(logging.DEBUG, message))
     log(logging.INFO, "watching DBSS jobs of %d resource(s) at %s every %g s", len(config.resource_ids),
         client.base_url, config.interval)
     try:

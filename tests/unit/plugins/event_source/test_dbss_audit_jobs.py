@@ -641,6 +641,8 @@ GOOD = dict(project_id=PROJECT, endpoint="http://127.0.0.1:9", auth_token="tok-S
     (dict(access_key="AK"), "secret_key"),
     (dict(resource_id="res-a"), "resource_id"),
     (dict(job_id="a/b"), "job_id"),
+    (dict(max_rps=0), "max_rps"),
+    (dict(max_rps=-2), "max_rps"),
 ])
 def test_bad_args_raise_naming_the_option(change, option):
     args = dict(GOOD)
@@ -657,6 +659,20 @@ def test_bad_args_raise_naming_the_option(change, option):
     assert "tok-SECRET-eda-1" not in str(caught.value)
 
 
+def test_every_poll_shares_one_rate_limit(monkeypatch):
+    # The client main() builds gets the source's limiter: a 429 then slows every resource.
+    built = {}
+
+    def fake_build_client(params, **kwargs):
+        built.update(kwargs)
+        raise DbssConfigError("endpoint", "stop here")  # enough: the test is about what was passed
+
+    monkeypatch.setattr(plugin, "build_client", fake_build_client)
+    with pytest.raises(DbssConfigError):
+        run(plugin.main(FakeQueue(), dict(GOOD, max_rps=2.5)))
+    assert built["rate_limiter"].configured_rate == 2.5
+
+
 def test_args_are_checked_before_any_request():
     # Port 9 on 127.0.0.1 would refuse; a bad option must fail first, at once.
     with pytest.raises(DbssConfigError):
@@ -669,6 +685,7 @@ def test_parse_args_defaults_and_dedup():
     assert config.interval == 10.0
     assert config.backoff_max == 300.0
     assert config.job_id is None
+    assert config.rate_limiter.configured_rate == 10.0
     assert "tok-SECRET" not in repr(config)
     assert plugin.parse_args(dict(GOOD, interval=500)).backoff_max == 500  # never below interval
 
