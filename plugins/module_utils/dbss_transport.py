@@ -24,8 +24,11 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import heapq
+import itertools
 import socket
 import threading
+import time
 
 try:
     from requests.adapters import HTTPAdapter
@@ -42,29 +45,74 @@ _active = threading.local()
 RECHECK_SECONDS = 0.05
 
 
+class WatchdogScheduler:
+    """One daemon thread that fires the watchdogs whose time is up.
+
+    A timer thread per request would cost more CPU than the request itself; here
+    arming is a heap push, and a finished exchange just marks its watchdog done
+    (the thread drops it when its time comes). The thread starts on first use,
+    and again in a forked child, where the parent's thread does not exist."""
+
+    def __init__(self, clock=time.monotonic):
+        self.clock = clock
+        self._cond = threading.Condition()
+        self._heap = []
+        self._order = itertools.count()  # ties: first armed, first fired
+        self._thread = None
+
+    def schedule(self, seconds, watchdog):
+        with self._cond:
+            heapq.heappush(self._heap, (self.clock() + seconds, next(self._order), watchdog))
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="dbss-request-watchdog")
+                self._thread.daemon = True
+                self._thread.start()
+            elif self._heap[0][2] is watchdog:
+                self._cond.notify()  # earlier than what the thread sleeps towards
+
+    def _next_due(self):
+        """Block until a watchdog is due; pop and return it."""
+        with self._cond:
+            while True:
+                if not self._heap:
+                    self._cond.wait()
+                    continue
+                due, _order, watchdog = self._heap[0]
+                left = due - self.clock()
+                if left > 0:
+                    self._cond.wait(left)
+                    continue
+                heapq.heappop(self._heap)
+                return watchdog
+
+    def _run(self):
+        while True:
+            self._next_due().fire()
+
+
+SCHEDULER = WatchdogScheduler()
+
+
 class RequestWatchdog:
-    """Arms a timer for one exchange (``with RequestWatchdog(seconds) as dog:``);
+    """Arms a time limit for one exchange (``with RequestWatchdog(seconds) as dog:``);
     ``dog.fired`` says afterwards whether it had to cut the connection."""
 
-    def __init__(self, seconds):
+    def __init__(self, seconds, scheduler=None):
         self.seconds = seconds
         self.fired = False
+        self.scheduler = scheduler or SCHEDULER
         self._lock = threading.Lock()
         self._connection = None
         self._done = False
-        self._timer = threading.Timer(seconds, self._fire)
-        self._timer.daemon = True
 
     def __enter__(self):
         _active.watchdog = self
-        self._timer.start()
+        self.scheduler.schedule(self.seconds, self)
         return self
 
     def __exit__(self, *exc_info):
         with self._lock:
             self._done = True
-            timer = self._timer
-        timer.cancel()
         _active.watchdog = None
         return False
 
@@ -73,18 +121,17 @@ class RequestWatchdog:
             self._connection = connection
             connection.dbss_watchdog = self
 
-    def _fire(self):
+    def fire(self):
+        """The time is up: cut the exchange's connection, if it is still this one's."""
         with self._lock:
             connection = self._connection
-            sock = getattr(connection, "sock", None) if connection is not None else None
             if self._done or (connection is not None and getattr(connection, "dbss_watchdog", None) is not self):
                 return
+            sock = getattr(connection, "sock", None) if connection is not None else None
             if sock is None:
                 # Still resolving or connecting (bounded by the connect timeout):
                 # look again shortly, so a slow connect cannot buy a slow read.
-                self._timer = threading.Timer(RECHECK_SECONDS, self._fire)
-                self._timer.daemon = True
-                self._timer.start()
+                self.scheduler.schedule(RECHECK_SECONDS, self)
                 return
             self.fired = True
             try:
