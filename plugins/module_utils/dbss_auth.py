@@ -464,15 +464,12 @@ class PasswordAuth:
         else:
             prefix = "IAM did not issue a token (mode: %s)" % self.MODE
         message = "%s: %s" % (prefix, parsed.error_msg) if parsed.error_msg else prefix
-        error = DbssApiError(
+        return DbssApiError(
             status, error_code=self._scrub(error_code), error_msg=self._scrub(message),
             details=[dict((k, self._scrub(v)) for k, v in d.items()) for d in parsed.details],
             encoded_authorization_message=parsed.encoded_authorization_message,
-            request_id=request_id, retry_after=parsed.retry_after, operation=self.operation)
-        # IAM refused the login itself: logging in again would only repeat it
-        # (and bring an account lockout closer), so the client must not.
-        error.login_refused = True
-        return error
+            request_id=request_id, retry_after=parsed.retry_after, operation=self.operation,
+            login_refused=True)
 
     def _scrub(self, text):
         """Mask the password should a server ever echo it back."""

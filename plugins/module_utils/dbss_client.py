@@ -198,7 +198,7 @@ class DbssClient:
                 return self._send_with_retries(method, url, body, deadline, operation, parse, sign=True,
                                                unsigned=unsigned)
             except DbssApiError as error:
-                if error.status != 401 or self.auth is None or getattr(error, "login_refused", False):
+                if error.status != 401 or self.auth is None or error.login_refused:
                     raise
                 if refreshed or not self.auth.refresh_after_401(unsigned):
                     raise _authentication_failed(error, self.auth)
@@ -280,6 +280,8 @@ class DbssClient:
         return deadline is None or self.clock() + delay < deadline
 
     def _send_once(self, method, url, body, sign, extra_headers, unsigned=None):
+        # ``unsigned``: how a login the auth strategy needs for this call is sent
+        # (request() binds it to the call's deadline); used only when ``sign``.
         headers = {
             "User-Agent": user_agent(),
             "Accept": "application/json",
@@ -291,7 +293,7 @@ class DbssClient:
         if extra_headers:
             headers.update(extra_headers)
         if sign and self.auth is not None:
-            headers.update(self.auth.headers_for(method, url, headers, data or "", unsigned or self.send_unsigned))
+            headers.update(self.auth.headers_for(method, url, headers, data or "", unsigned))
         with self._lock:
             self.requests_sent += 1
         watchdog = RequestWatchdog(self.timeout)

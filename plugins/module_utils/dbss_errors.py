@@ -26,6 +26,10 @@ TRANSIENT_STATUSES = frozenset((429, 500, 502, 503, 504))
 class DbssError(Exception):
     """Base class of every error this collection raises on purpose."""
 
+    # Warnings of the failed run (for example an unverified TLS certificate),
+    # reported with the failure as they would be with a success.
+    warnings = ()
+
     def to_result(self):
         """Fields to merge into a module's failure result."""
         return {}
@@ -60,7 +64,7 @@ class DbssApiError(DbssError):
 
     def __init__(self, status, error_code=None, error_msg=None, details=None,
                  encoded_authorization_message=None, request_id=None,
-                 retry_after=None, operation=None, malformed=False):
+                 retry_after=None, operation=None, malformed=False, login_refused=False):
         self.status = status
         self.error_code = error_code
         self.error_msg = error_msg
@@ -72,6 +76,9 @@ class DbssApiError(DbssError):
         # A 200 whose body is not the documented shape (cut mid-transfer, or a
         # confused gateway): as curable by asking again as a 503.
         self.malformed = malformed
+        # IAM refused the login itself: logging in again would only repeat it
+        # (and bring an account lockout closer).
+        self.login_refused = login_refused
         super(DbssApiError, self).__init__(self._describe())
 
     @property

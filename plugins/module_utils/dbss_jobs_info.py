@@ -79,32 +79,35 @@ class JobsInfoRequest:
         self.wait = bool(params.get("wait"))
         self.max_rps = params.get("wait_max_rps")
         self.wait_spec = None
-        if self.wait and self.job_id is not None and len(self.resource_ids) > 1:
-            # A job belongs to one resource; every other resource would end the
-            # wait as "not found".
-            raise DbssConfigError("job_id", "with wait=true follows one job of one resource: give a single "
-                                            "resource (resource_id), or leave job_id out to follow each "
-                                            "resource's newest job")
         if self.wait:
+            if self.job_id is not None and len(self.resource_ids) > 1:
+                # A job belongs to one resource; every other resource would end
+                # the wait as "not found".
+                raise DbssConfigError("job_id", "with wait=true follows one job of one resource: give a single "
+                                                "resource (resource_id), or leave job_id out to follow each "
+                                                "resource's newest job")
+            timeout = parse_duration(params.get("wait_timeout"), "wait_timeout")
+            delay = parse_duration(params.get("wait_delay"), "wait_delay", allow_zero=True)
+            sleep = parse_duration(params.get("wait_sleep"), "wait_sleep")
             self.wait_spec = WaitSpec(
                 target_states=tuple(params.get("target_states") or ()),
                 pending_states=tuple(params.get("pending_states") or ()),
                 failure_states=tuple(params.get("failure_states") or ()),
-                timeout=parse_duration(params.get("wait_timeout"), "wait_timeout"),
-                delay=parse_duration(params.get("wait_delay"), "wait_delay", allow_zero=True),
-                sleep=parse_duration(params.get("wait_sleep"), "wait_sleep"),
-                max_sleep=_max_sleep(params),
+                timeout=timeout,
+                delay=delay,
+                sleep=sleep,
+                max_sleep=_max_sleep(params.get("wait_max_sleep"), sleep),
                 not_found_timeout=parse_duration(params.get("wait_not_found_timeout"), "wait_not_found_timeout", allow_zero=True),
                 job_id=self.job_id,
             )
             self.wait_spec.validate()
 
 
-def _max_sleep(params):
+def _max_sleep(value, sleep):
     """wait_max_sleep as given, else the default cap raised to wait_sleep."""
-    if params.get("wait_max_sleep") is not None:
-        return parse_duration(params.get("wait_max_sleep"), "wait_max_sleep")
-    return max(DEFAULT_MAX_SLEEP, parse_duration(params.get("wait_sleep"), "wait_sleep"))
+    if value is not None:
+        return parse_duration(value, "wait_max_sleep")
+    return max(DEFAULT_MAX_SLEEP, sleep)
 
 
 def _compile_query(expression):

@@ -83,6 +83,14 @@ URL_OPTIONS = ("endpoint", "auth_url")
 _USERINFO_RE = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://[^:/?#@]*:([^/?#]*)@")
 
 
+def secret_values(validation):
+    """What a validated task must never print: the no_log values the argument
+    spec validator collected (HW_* fallbacks included) and passwords typed into
+    a URL option. Empty values are left out: "" would match everywhere."""
+    values = set(validation._no_log_values) | url_passwords(validation.validated_parameters)
+    return frozenset(value for value in values if value)
+
+
 def url_passwords(params):
     """Passwords typed into a URL option ('https://user:pw@host'). Such a URL is
     refused, but the refusal must not echo the password (invocation at -vvv)."""
@@ -120,7 +128,7 @@ def failure_result(error):
     """The message and extra result fields of a failed run."""
     if isinstance(error, DbssError):
         fields = error.to_result()
-        if getattr(error, "warnings", None):
+        if error.warnings:
             fields["warnings"] = list(error.warnings)
         return str(error), fields
     # Unexpected: report the type and text, never a traceback in msg.
@@ -143,7 +151,7 @@ def run_as_task(module_spec, module_kwargs, args, operation, on_event=None):
                                       mutually_exclusive=module_kwargs.get("mutually_exclusive"),
                                       required_one_of=module_kwargs.get("required_one_of"))
     validation = validator.validate(dict(args))
-    secrets = set(validation._no_log_values) | url_passwords(validation.validated_parameters)
+    secrets = secret_values(validation)
     if validation.error_messages:
         return remove_values({"failed": True, "changed": False, "msg": "; ".join(validation.error_messages)}, secrets)
     params = validation.validated_parameters

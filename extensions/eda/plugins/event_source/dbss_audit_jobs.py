@@ -222,6 +222,7 @@ from ansible_collections.hwcloud.dbss.plugins.module_utils.dbss_module import ( 
     COMMON_ARGUMENT_SPEC,
     SECRET_OPTIONS,
     build_client,
+    secret_values,
     url_passwords,
 )
 from ansible_collections.hwcloud.dbss.plugins.module_utils.dbss_ratelimit import DEFAULT_RATE, RateLimiter  # noqa: E402
@@ -290,12 +291,11 @@ def masked_log(secrets):
 
 
 def _secret_values(given, validation):
-    """Everything the source must never print: the secret options as given and
-    as validated (so HW_* environment fallbacks count), all no_log values the
-    validator saw, and passwords typed into a URL option."""
-    params = validation.validated_parameters
-    values = set(validation._no_log_values) | url_passwords(given) | url_passwords(params)
-    for options in (given, params):
+    """Everything the source must never print: what the modules mask
+    (secret_values), and the secret options and URL passwords as given, for a
+    value the validator refused to convert."""
+    values = set(secret_values(validation)) | url_passwords(given)
+    for options in (given, validation.validated_parameters):
         values.update(options.get(name) for name in SECRET_OPTIONS)
     # An empty string would "occur" everywhere and mask every character boundary.
     return frozenset(str(value) for value in values if value not in (None, ""))
