@@ -10,7 +10,7 @@ import json
 
 import pytest
 
-from ansible_collections.hwcloud.dbss.plugins.module_utils.dbss_auth import TokenAuth
+from ansible_collections.hwcloud.dbss.plugins.module_utils.dbss_auth import PasswordAuth, TokenAuth
 from ansible_collections.hwcloud.dbss.plugins.module_utils.dbss_client import (
     JOB_FIELDS,
     DbssClient,
@@ -353,7 +353,6 @@ IAM_401 = {"error": {"code": 401, "message": "The username or password is wrong.
 
 
 def password_client(server, **kwargs):
-    from ansible_collections.hwcloud.dbss.plugins.module_utils.dbss_auth import PasswordAuth
     auth = PasswordAuth(server.url + "/v3", "alice", "pw-SECRET-0123", "acme", PROJECT)
     return make_client(server, auth=auth, **kwargs)
 
