@@ -25,3 +25,10 @@ def clean_env(monkeypatch):
     """No HW_* variable of the developer's shell leaks into a test's options."""
     for name in fallback_variables():
         monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture
+def clock():
+    """A fresh FakeClock (tests/unit/fakes.py)."""
+    from ansible_collections.hwcloud.dbss.tests.unit.fakes import FakeClock
+    return FakeClock()

@@ -1,0 +1,111 @@
+# -*- coding: utf-8 -*-
+# Copyright: hwcloud.dbss contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""The JobBean model: its fields, its states, and which job a wait follows.
+
+Rules (documented in docs/guide.md, "Which job is followed"):
+
+* A 200 answer without ``jobs``, or with ``"jobs": null``, lists no job
+  (Huawei's SDK model treats the field as optional).
+* A job whose ``resource_id`` is present and names another resource makes the
+  whole answer malformed for the resource asked about: it is never followed.
+* Without ``job_id`` the newest job is followed: the greatest ``begin_time``;
+  a job without a usable ``begin_time`` has not begun yet, so it counts as the
+  newest of all (fail closed: an older finished job can never open a gate past
+  a newer one). Ties keep the API's order, the first wins.
+* With ``job_id``, the job with that ID; when several jobs carry it, the answer
+  is ambiguous and the wait fails, naming it.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import math
+
+# The 13 documented JobBean fields, in the API reference's order.
+JOB_FIELDS = (
+    "job_id", "status", "job_type", "server_id", "server_name", "resource_id",
+    "begin_time", "end_time", "charge_mode", "error_code", "fail_reason",
+    "ha_id", "ha_name",
+)
+
+JOB_STATES = ("INIT", "READY", "RUNNING", "SUCCESS", "FAIL")
+DEFAULT_TARGET_STATES = ("SUCCESS",)
+DEFAULT_PENDING_STATES = ("INIT", "READY", "RUNNING")
+DEFAULT_FAILURE_STATES = ("FAIL",)
+
+
+class MalformedJobs(ValueError):
+    """An answer that is not a job list of the resource asked about."""
+
+
+class AmbiguousJob(ValueError):
+    """Several jobs of one resource carry the job_id a wait follows."""
+
+
+def normalise_job(job):
+    """Every documented field present (None when the API left it out); extra
+    fields the API may add later are kept, values untouched."""
+    out = dict((name, job.get(name)) for name in JOB_FIELDS)
+    for key, value in job.items():
+        if key not in out:
+            out[key] = value
+    return out
+
+
+def jobs_from_body(data, resource_id):
+    """The normalised jobs of a decoded 200 answer for ``resource_id``;
+    raises MalformedJobs saying what is wrong."""
+    if not isinstance(data, dict):
+        raise MalformedJobs("response body is not a JSON object")
+    jobs = data.get("jobs")
+    if jobs is None:
+        return []
+    if not isinstance(jobs, list):
+        raise MalformedJobs("'jobs' is not a list")
+    for job in jobs:
+        if not isinstance(job, dict):
+            raise MalformedJobs("'jobs' holds an entry that is not an object")
+        owner = job.get("resource_id")
+        if owner is not None and owner != resource_id:
+            raise MalformedJobs("the answer lists job %s of another resource (%s), not of %s"
+                                % (job.get("job_id"), owner, resource_id))
+    return [normalise_job(job) for job in jobs]
+
+
+def begin_time(job):
+    """``begin_time`` as a number, or None when it is missing or unusable."""
+    value = job.get("begin_time")
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, str):
+        try:
+            value = float(value.strip())
+        except ValueError:
+            return None
+    if isinstance(value, (int, float)) and not (math.isnan(value) or math.isinf(value)):
+        return value
+    return None
+
+
+def newest_job(jobs):
+    """The newest job (see the module docstring), or None for no jobs."""
+    best, best_key = None, None
+    for job in jobs or ():
+        when = begin_time(job)
+        key = (1, 0) if when is None else (0, when)  # not begun: newer than any begun job
+        if best is None or key > best_key:
+            best, best_key = job, key
+    return best
+
+
+def followed_job(jobs, job_id=None):
+    """The job a wait follows, or None; raises AmbiguousJob."""
+    if job_id is None:
+        return newest_job(jobs)
+    matches = [job for job in jobs if job.get("job_id") is not None and str(job.get("job_id")) == job_id]
+    if len(matches) > 1:
+        raise AmbiguousJob("job_id %s matches %d jobs, so which one to follow is ambiguous" % (job_id, len(matches)))
+    return matches[0] if matches else None

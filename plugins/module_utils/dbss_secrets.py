@@ -1,0 +1,110 @@
+# -*- coding: utf-8 -*-
+# Copyright: hwcloud.dbss contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""Keep secrets out of everything a server can make us print.
+
+A server may quote a credential back in any text it sends (an ``error_msg``,
+a ``fail_reason``, a JobBean key). ``SecretMasker`` replaces it there, in each
+form it can take inside such text, and in part as well as whole:
+
+* the forms: as given, JSON-escaped (ASCII or not), URL-encoded (``%20`` or
+  ``+`` for spaces, ``/`` kept or not), HTML-escaped;
+* in part: any run of ``FRAGMENT`` or more characters of one of those forms
+  (a server that cut the token it echoed still echoes part of it).
+
+Mask first, shorten after: ``shorten`` is only ever applied to masked text, so
+a cut can never leave the start of a secret that masking would have found.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import html
+import json
+
+from urllib.parse import quote, quote_plus
+
+MASK = "********"
+# The shortest run of a secret masked on its own. Shorter secrets are masked
+# whole; shorter runs are too common in ordinary text to tell apart.
+FRAGMENT = 8
+
+
+def _forms(secret):
+    forms = {secret, json.dumps(secret)[1:-1], json.dumps(secret, ensure_ascii=False)[1:-1],
+             quote(secret, safe=""), quote(secret), quote_plus(secret), html.escape(secret)}
+    return set(form for form in forms if form)
+
+
+class SecretMasker:
+    """Masks the given secret values in text and in nested data (keys too)."""
+
+    def __init__(self, secrets=()):
+        forms = set()
+        for secret in secrets:
+            if isinstance(secret, str) and secret:
+                forms.update(_forms(secret))
+        # Longest first, so a form that contains another is masked as a whole.
+        self._whole = sorted(forms, key=len, reverse=True)
+        self._grams = frozenset(form[i:i + FRAGMENT] for form in forms if len(form) > FRAGMENT
+                                for i in range(len(form) - FRAGMENT + 1))
+
+    def __bool__(self):
+        return bool(self._whole)
+
+    def text(self, value):
+        """``value`` with every secret (whole, in any form, or in part) replaced by MASK."""
+        if not self._whole or not isinstance(value, str) or not value:
+            return value
+        hidden = bytearray(len(value))
+        found = False
+        for form in self._whole:
+            start = value.find(form)
+            while start != -1:
+                hidden[start:start + len(form)] = b"\x01" * len(form)
+                found = True
+                start = value.find(form, start + 1)
+        if self._grams:
+            grams = self._grams
+            for start in range(len(value) - FRAGMENT + 1):
+                if value[start:start + FRAGMENT] in grams:
+                    hidden[start:start + FRAGMENT] = b"\x01" * FRAGMENT
+                    found = True
+        if not found:
+            return value
+        out, index = [], 0
+        while index < len(value):
+            if hidden[index]:
+                out.append(MASK)
+                while index < len(value) and hidden[index]:
+                    index += 1
+            else:
+                end = hidden.find(b"\x01", index)
+                end = len(value) if end == -1 else end
+                out.append(value[index:end])
+                index = end
+        return "".join(out)
+
+    def data(self, value):
+        """A copy of ``value`` (dicts, lists, tuples, strings) with every string,
+        dict keys included, masked; other values are returned as they are."""
+        if not self._whole:
+            return value
+        if isinstance(value, str):
+            return self.text(value)
+        if isinstance(value, dict):
+            return dict((self.data(k), self.data(v)) for k, v in value.items())
+        if isinstance(value, (list, tuple)):
+            return type(value)(self.data(item) for item in value)
+        return value
+
+
+NO_SECRETS = SecretMasker()
+
+
+def shorten(text, limit):
+    """``text`` on one line, cut to ``limit`` characters with ``...`` (mask it first)."""
+    text = " ".join(str(text).split())
+    return text if len(text) <= limit else text[:max(0, limit - 3)] + "..."
