@@ -8,6 +8,9 @@
 #   make build        ansible-galaxy collection build into build/
 #   make copy         only the build copy (build/collections/ansible_collections/hwcloud/dbss)
 #   make docs         the module and role reference (antsibull-docs, Sphinx) into build/docs
+#   make pytest T=tests/unit/plugins/module_utils/test_dbss_waiter.py
+#                     one unit test file (or folder) in seconds, straight from the checkout
+#                     (needs .venv/ansible-2.19 from `make setup` once; no build copy)
 #   make lint | demo | bench | tools-venv | clean | clean-all
 #
 # Knobs (environment or make VAR=...): HARNESS_VERSIONS="2.19 2.21", SANITY_ARGS,
@@ -25,13 +28,25 @@ GALAXY_VENV := .venv/ansible-2.19
 
 export HARNESS_VERSIONS HARNESS_TOOLS HARNESS_KEEP_GOING HARNESS_HOME SANITY_ARGS UNITS_ARGS INTEGRATION_ARGS SYSTEM_ARGS HARNESS_STEP_TIMEOUT SYSTEM_TEST_TIMEOUT
 
-.PHONY: test sanity units integration system setup copy build lint docs demo bench tools-venv clean clean-all
+PYTEST_ROOT := build/pytest
+T ?= tests/unit
+
+.PHONY: pytest test sanity units integration system setup copy build lint docs demo bench tools-venv clean clean-all
 
 test:
 	$(HARNESS) all
 
 sanity:
 	$(HARNESS) sanity
+
+# The checkout itself, seen through a link at .../ansible_collections/hwcloud/dbss
+# (pytest, unlike ansible-test, accepts a link), so an edit is tested at once.
+pytest:
+	@test -x $(GALAXY_VENV)/bin/python || bash tools/setup_venvs.sh ansible-2.19
+	@mkdir -p $(PYTEST_ROOT)/ansible_collections/hwcloud
+	@ln -sfn "$(CURDIR)" $(PYTEST_ROOT)/ansible_collections/hwcloud/dbss
+	cd $(PYTEST_ROOT) && ../../$(GALAXY_VENV)/bin/python -m pytest -q -p no:cacheprovider \
+		$(addprefix ansible_collections/hwcloud/dbss/,$(T))
 
 units:
 	$(HARNESS) units

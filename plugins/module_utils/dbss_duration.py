@@ -19,7 +19,8 @@ several may follow each other without spaces, as in Terraform's ``timeouts`` blo
 Signs, exponents (``"1e3"``), ``inf``/``nan``, booleans, spaces inside a duration and
 unknown units (``"20M"``, ``"1d"``) are refused with a ``DbssConfigError`` naming the option.
 Zero is refused unless ``allow_zero=True`` (for ``wait_delay`` and ``wait_not_found_timeout``);
-negatives always are.
+negatives always are, and so is anything above ``maximum`` (every duration has an upper bound:
+a typo such as ``999999999h`` must fail naming the option, not overflow later).
 """
 
 from __future__ import absolute_import, division, print_function
@@ -55,7 +56,7 @@ def _shown(value):
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def parse_duration(value, option, allow_zero=False):
+def parse_duration(value, option, allow_zero=False, maximum=None):
     """Return ``value`` as float seconds, or raise ``DbssConfigError(option, rule)``."""
     if isinstance(value, bool):
         raise DbssConfigError(option, "must be %s, not a boolean" % _FORMS)
@@ -80,4 +81,14 @@ def parse_duration(value, option, allow_zero=False):
         raise DbssConfigError(option, "must not be negative; got %s" % _shown(value))
     if seconds == 0 and not allow_zero:
         raise DbssConfigError(option, "must be greater than zero; got %s" % _shown(value))
+    if maximum is not None and seconds > maximum:
+        raise DbssConfigError(option, "must be at most %s; got %s" % (format_seconds(maximum), _shown(value)))
     return seconds
+
+
+def format_seconds(value):
+    """``1800 s`` for whole numbers, ``42.1 s`` otherwise."""
+    value = float(value)
+    if value == int(value):
+        return "%d s" % int(value)
+    return "%.1f s" % value

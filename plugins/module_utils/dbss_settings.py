@@ -17,9 +17,11 @@ import difflib
 import os
 import re
 
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
+from ansible_collections.hwcloud.dbss.plugins.module_utils.dbss_duration import format_seconds, parse_duration
 from ansible_collections.hwcloud.dbss.plugins.module_utils.dbss_errors import DbssConfigError
+from ansible_collections.hwcloud.dbss.plugins.module_utils.dbss_jobs import JOB_STATES
 
 # \Z, not $: "$" also matches before a final newline, and a YAML block scalar
 # ("resource_id: |") ends with one.
@@ -43,6 +45,12 @@ DBSS_REGIONS = (
 
 MAX_TIMEOUT_SECONDS = 3600
 MAX_RETRIES_LIMIT = 20
+# Upper bounds of the wait's durations: a day for the wait, an hour between polls.
+MAX_WAIT_SECONDS = 86400
+MAX_SLEEP_SECONDS = 3600
+MAX_RPS = 1000
+# The default cap of the interval between two polls of a resource, in seconds.
+DEFAULT_MAX_SLEEP = 4.0
 
 
 def validate_project_id(value):
@@ -56,9 +64,12 @@ def validate_resource_id(value, option="resource_id"):
     and never '..' (which a proxy could resolve into another path)."""
     if not isinstance(value, str) or not value:
         raise DbssConfigError(option, "must be a non-empty string")
-    if not RESOURCE_ID_RE.match(value) or ".." in value:
-        raise DbssConfigError(option, "must be 1 to 128 characters of A-Z, a-z, 0-9, '_', '-' or '.', without '..' "
-                                      "(no '/', '?', '#', '%%', whitespace or other characters; got %s)" % _describe(value))
+    # "." and ".." are dot segments: urllib3 removes them from the path, so the
+    # request sent would not be the one validated and signed.
+    if not RESOURCE_ID_RE.match(value) or ".." in value or value == ".":
+        raise DbssConfigError(option, "must be 1 to 128 characters of A-Z, a-z, 0-9, '_', '-' or '.', not '.' and "
+                                      "without '..' (no '/', '?', '#', '%%', whitespace or other characters; got %s)"
+                                      % _describe(value))
     return value
 
 
@@ -101,6 +112,9 @@ def validate_http_url(value, option):
         raise DbssConfigError(option, "must not have a query string or fragment")
     if any(ch.isspace() for ch in value):
         raise DbssConfigError(option, "must not contain whitespace")
+    if any(unquote(segment) in (".", "..") for segment in parts.path.split("/")):
+        # urllib3 would resolve them: the path sent would differ from the one signed.
+        raise DbssConfigError(option, "must not contain '.' or '..' path segments")
     return value.rstrip("/")
 
 
@@ -123,8 +137,11 @@ def validate_cloud(value):
 
 
 def resolve_base_url(endpoint, region, cloud):
-    """``endpoint`` when given (it wins over region), else https://dbss.{region}.{cloud}."""
+    """``endpoint`` when given (it wins over region), else https://dbss.{region}.{cloud}.
+    A region given with an endpoint is checked too: it still builds the IAM URL."""
     if endpoint:
+        if region:
+            validate_region(region)
         return validate_http_url(endpoint, "endpoint")
     if not region:
         raise DbssConfigError("region", "is required when endpoint is not set (or set the HW_REGION_NAME environment variable)")
@@ -166,3 +183,52 @@ def _describe(value):
     used for options that hold secrets)."""
     text = repr(value)
     return text if len(text) <= 80 else text[:77] + "..."
+
+
+def validate_wait(params):
+    """The wait options as numbers and state tuples, every rule checked."""
+    timeout = parse_duration(params.get("wait_timeout"), "wait_timeout", maximum=MAX_WAIT_SECONDS)
+    delay = parse_duration(params.get("wait_delay"), "wait_delay", allow_zero=True, maximum=MAX_WAIT_SECONDS)
+    if delay >= timeout:
+        # The whole wait would pass before the first poll.
+        raise DbssConfigError("wait_delay", "must be shorter than wait_timeout (%s); got %s"
+                              % (format_seconds(timeout), format_seconds(delay)))
+    sleep = parse_duration(params.get("wait_sleep"), "wait_sleep", maximum=MAX_SLEEP_SECONDS)
+    if params.get("wait_max_sleep") is None:
+        # Unset: the default cap, raised to wait_sleep (so raising wait_sleep alone works).
+        max_sleep = max(DEFAULT_MAX_SLEEP, sleep)
+    else:
+        max_sleep = parse_duration(params.get("wait_max_sleep"), "wait_max_sleep", maximum=MAX_SLEEP_SECONDS)
+    if sleep > max_sleep:
+        raise DbssConfigError("wait_sleep", "must not exceed wait_max_sleep (%s); got %s"
+                              % (format_seconds(max_sleep), format_seconds(sleep)))
+    not_found = parse_duration(params.get("wait_not_found_timeout"), "wait_not_found_timeout", allow_zero=True,
+                               maximum=MAX_WAIT_SECONDS)
+    states = validate_states(params.get("target_states"), params.get("pending_states"), params.get("failure_states"))
+    return dict(states, timeout=timeout, delay=delay, sleep=sleep, max_sleep=max_sleep, not_found_timeout=not_found,
+                max_rps=validate_rate(params.get("wait_max_rps"), "wait_max_rps"))
+
+
+def validate_states(target, pending, failure):
+    """Three disjoint state lists, the target one not empty."""
+    lists = {"target_states": tuple(target or ()), "pending_states": tuple(pending or ()),
+             "failure_states": tuple(failure or ())}
+    for option, states in lists.items():
+        for state in states:
+            if state not in JOB_STATES:
+                raise DbssConfigError(option, "%r is not a DBSS job state; use %s" % (state, ", ".join(JOB_STATES)))
+    if not lists["target_states"]:
+        raise DbssConfigError("target_states", "must name at least one job state")
+    for option, other in (("pending_states", "target_states"), ("failure_states", "target_states"),
+                          ("failure_states", "pending_states")):
+        common = sorted(set(lists[option]) & set(lists[other]))
+        if common:
+            raise DbssConfigError(option, "must not share states with %s; both name %s" % (other, ", ".join(common)))
+    return lists
+
+
+def validate_rate(value, option):
+    """Requests per second: above 0, at most MAX_RPS."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= MAX_RPS:
+        raise DbssConfigError(option, "must be a number above 0 and at most %d (got %s)" % (MAX_RPS, _describe(value)))
+    return float(value)

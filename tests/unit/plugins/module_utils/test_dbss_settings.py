@@ -1,0 +1,91 @@
+# -*- coding: utf-8 -*-
+# Copyright: hwcloud.dbss contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""The option rules: every refusal names the option, before any request."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import pytest
+
+from ansible_collections.hwcloud.dbss.plugins.module_utils import dbss_settings as settings
+from ansible_collections.hwcloud.dbss.plugins.module_utils.dbss_errors import DbssConfigError
+
+
+def wait_params(**extra):
+    base = dict(wait_timeout=60, wait_delay=0, wait_sleep=1, wait_max_sleep=None, wait_not_found_timeout=10,
+                wait_max_rps=10.0, target_states=["SUCCESS"], pending_states=["INIT", "READY", "RUNNING"],
+                failure_states=["FAIL"])
+    base.update(extra)
+    return base
+
+
+def refused(function, *args):
+    with pytest.raises(DbssConfigError) as caught:
+        function(*args)
+    return caught.value
+
+
+@pytest.mark.parametrize("override,option", [
+    (dict(wait_timeout="999999999h"), "wait_timeout"),
+    (dict(wait_timeout=10 ** 400), "wait_timeout"),
+    (dict(wait_timeout="25h"), "wait_timeout"),
+    (dict(wait_timeout=0), "wait_timeout"),
+    (dict(wait_delay="60s"), "wait_delay"),
+    (dict(wait_delay=-1), "wait_delay"),
+    (dict(wait_sleep="2h"), "wait_sleep"),
+    (dict(wait_sleep=0), "wait_sleep"),
+    (dict(wait_sleep=10, wait_max_sleep=5), "wait_sleep"),
+    (dict(wait_max_sleep="1h1s"), "wait_max_sleep"),
+    (dict(wait_not_found_timeout="2d"), "wait_not_found_timeout"),
+    (dict(wait_not_found_timeout="86401"), "wait_not_found_timeout"),
+    (dict(wait_max_rps=0), "wait_max_rps"),
+    (dict(wait_max_rps=float("nan")), "wait_max_rps"),
+    (dict(wait_max_rps=float("inf")), "wait_max_rps"),
+    (dict(wait_max_rps=5000), "wait_max_rps"),
+    (dict(target_states=[]), "target_states"),
+    (dict(target_states=["SUCCESS"], pending_states=["SUCCESS"]), "pending_states"),
+    (dict(failure_states=["SUCCESS"]), "failure_states"),
+    (dict(failure_states=["RUNNING"]), "failure_states"),
+    (dict(target_states=["DONE"]), "target_states"),
+])
+def test_wait_rules_name_the_option(override, option):
+    error = refused(settings.validate_wait, wait_params(**override))
+    assert error.option == option and str(error).startswith(option + ":")
+
+
+def test_wait_values_and_the_default_cap():
+    wait = settings.validate_wait(wait_params(wait_timeout="20m", wait_sleep=10))
+    assert wait["timeout"] == 1200.0 and wait["max_sleep"] == 10.0
+    assert settings.validate_wait(wait_params())["max_sleep"] == settings.DEFAULT_MAX_SLEEP
+    assert settings.validate_wait(wait_params(wait_max_sleep="30s"))["max_sleep"] == 30.0
+    assert settings.validate_wait(wait_params(wait_timeout="24h"))["timeout"] == 86400.0
+
+
+@pytest.mark.parametrize("value", [".", "..", "a..b", "a/b", "%2e", "a b", "", "x" * 129, "id\n"])
+def test_resource_ids_that_would_not_reach_the_wire_as_given(value):
+    assert refused(settings.validate_resource_id, value).option == "resource_id"
+
+
+@pytest.mark.parametrize("value", ["2c154fdd-0d43-47b7-9cf1-5236bf6a2ca7", "a.b", "res_1", ".hidden", "a."])
+def test_resource_ids_accepted(value):
+    assert settings.validate_resource_id(value) == value
+
+
+@pytest.mark.parametrize("url", ["https://h/a/../b", "https://h/./v1", "https://h/%2e%2e/x", "https://h/%2E/x",
+                                 "https://h/a/.."])
+def test_dot_segments_in_an_endpoint_path_are_refused(url):
+    error = refused(settings.validate_http_url, url, "endpoint")
+    assert error.option == "endpoint" and "'.' or '..'" in str(error)
+
+
+def test_endpoint_paths_without_dot_segments_are_kept():
+    assert settings.validate_http_url("https://h/gw/dbss.v1/", "endpoint") == "https://h/gw/dbss.v1"
+
+
+def test_region_is_checked_when_an_endpoint_is_set_too():
+    assert refused(settings.resolve_base_url, "http://127.0.0.1:1", "cn-nort-4", None).option == "region"
+    assert settings.resolve_base_url("http://127.0.0.1:1", "cn-north-4", None) == "http://127.0.0.1:1"
+    assert settings.resolve_base_url("http://127.0.0.1:1", None, None) == "http://127.0.0.1:1"
