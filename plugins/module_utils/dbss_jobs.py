@@ -16,6 +16,9 @@ Rules (documented in docs/guide.md, "Which job is followed"):
   a newer one). Ties keep the API's order, the first wins.
 * With ``job_id``, the job with that ID; when several jobs carry it, the answer
   is ambiguous and the wait fails, naming it.
+
+``ChangeTracker`` turns the successive followed jobs of each resource into
+state-change events; the waiter and the EDA source both use it.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -42,7 +45,14 @@ class MalformedJobs(ValueError):
 
 
 class AmbiguousJob(ValueError):
-    """Several jobs of one resource carry the job_id a wait follows."""
+    """Several jobs of one resource carry the job_id a wait follows
+    (``job_id``, and ``count`` jobs carry it)."""
+
+    def __init__(self, job_id, count):
+        self.job_id = job_id
+        self.count = count
+        super(AmbiguousJob, self).__init__(
+            "job_id %s matches %d jobs, so which one to follow is ambiguous" % (job_id, count))
 
 
 def normalise_job(job):
@@ -107,5 +117,40 @@ def followed_job(jobs, job_id=None):
         return newest_job(jobs)
     matches = [job for job in jobs if job.get("job_id") is not None and str(job.get("job_id")) == job_id]
     if len(matches) > 1:
-        raise AmbiguousJob("job_id %s matches %d jobs, so which one to follow is ambiguous" % (job_id, len(matches)))
+        raise AmbiguousJob(job_id, len(matches))
     return matches[0] if matches else None
+
+
+class ChangeTracker:
+    """Says when the job followed for a resource changes, as an event.
+
+    ``observe(resource_id, job, elapsed=None)`` takes the job now followed (a JobBean
+    dict, or None) and returns ``{"resource_id", "job_id", "previous_status",
+    "status", "elapsed"}`` when it differs from the last one seen, else None:
+
+    * a job followed for the first time (or again): ``previous_status`` None;
+    * a status change of the same job: its old and new status;
+    * the job disappeared: its ``job_id`` and last status, ``status`` None;
+    * no job at the first observation, or no change: None.
+
+    ``baseline=True`` makes the first observation of each resource silent.
+    """
+
+    def __init__(self, baseline=False):
+        self.baseline = baseline
+        self._last = {}  # resource_id -> (job_id, status), or None: no job
+
+    def observe(self, resource_id, job, elapsed=None):
+        first = resource_id not in self._last
+        before = self._last.get(resource_id)
+        now = None if job is None else (job.get("job_id"), job.get("status"))
+        self._last[resource_id] = now
+        if now == before or (first and self.baseline):
+            return None
+        if now is None:
+            job_id, previous, status = before[0], before[1], None
+        else:
+            job_id, status = now
+            previous = before[1] if before is not None and before[0] == job_id else None
+        return {"resource_id": resource_id, "job_id": job_id, "previous_status": previous,
+                "status": status, "elapsed": elapsed}

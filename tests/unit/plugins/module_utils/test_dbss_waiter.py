@@ -8,565 +8,388 @@ __metaclass__ = type
 
 import pytest
 
-from ansible_collections.hwcloud.dbss.plugins.module_utils.dbss_errors import (
-    DbssApiError, DbssConfigError, DbssError, DbssTransportError,
-)
-from ansible_collections.hwcloud.dbss.plugins.module_utils.dbss_waiter import (
-    JobWaiter, WaitFailed, WaitOutcome, WaitSpec, followed_job, format_seconds, newest_job,
-)
+from ansible_collections.hwcloud.dbss.plugins.module_utils.dbss_errors import DbssApiError, DbssError
+from ansible_collections.hwcloud.dbss.plugins.module_utils.dbss_jobs import AmbiguousJob
+from ansible_collections.hwcloud.dbss.plugins.module_utils.dbss_waiter import JobWaiter, WaitFailed, WaitOutcome, WaitSpec
+from ansible_collections.hwcloud.dbss.tests.unit.fakes import START
 
-START = 1000.0
 EPS = 1e-9
+ENDPOINT = "https://dbss.cn-north-4.myhuaweicloud.com"
 
 
-class FakeClock:
-    def __init__(self, start=START):
-        self.now = start
-        self.sleeps = []
+class Err(DbssError):
+    """A poll error as the client raises them: transient or not, from the API or not."""
 
-    def __call__(self):
-        return self.now
-
-    def sleep(self, seconds):
-        assert seconds >= 0, "negative sleep %r" % seconds
-        self.sleeps.append(seconds)
-        self.now += seconds
+    def __init__(self, text, transient=True, from_api=False, retry_after=None):
+        super(Err, self).__init__(text)
+        self.transient, self.from_api, self.retry_after = transient, from_api, retry_after
 
 
 def job(status, job_id="job-1", begin_time=1700000000000, **extra):
-    bean = {"job_id": job_id, "status": status, "begin_time": begin_time, "resource_id": "res-a",
-            "error_code": None, "fail_reason": None}
+    bean = {"job_id": job_id, "status": status, "begin_time": begin_time, "error_code": None, "fail_reason": None}
     bean.update(extra)
     return bean
 
 
 class ScriptedFetch:
-    """Answers per resource from a script; the last entry repeats.
-
-    An entry is a list of jobs, an exception instance, or a callable(now) returning either.
-    """
+    """Answers each resource from its script (a job list or an exception); the last entry repeats."""
 
     def __init__(self, clock, scripts, cost=0.0):
-        self.clock = clock
+        self.clock, self.cost, self.origin = clock, cost, clock()
         self.scripts = dict((rid, list(entries)) for rid, entries in scripts.items())
-        self.calls = []
-        self.polled = {}
-        self.cost = cost
+        self.calls, self.polled = [], {}
 
     def __call__(self, resource_ids, deadline):
         self.calls.append((list(resource_ids), self.clock(), deadline))
         out = {}
         for rid in resource_ids:
-            self.polled.setdefault(rid, []).append(self.clock())
+            self.polled.setdefault(rid, []).append(self.clock() - self.origin)
             entries = self.scripts[rid]
-            entry = entries.pop(0) if len(entries) > 1 else entries[0]
-            if callable(entry):
-                entry = entry(self.clock())
-            out[rid] = entry
-        self.clock.now += self.cost
+            out[rid] = entries.pop(0) if len(entries) > 1 else entries[0]
+        self.clock.advance(self.cost)
         return out
 
 
-def run(scripts, rng=1.0, events=None, cost=0.0, resources=None, **spec_kwargs):
-    clock = FakeClock()
+def run(clock, scripts, rng=0.0, events=None, cost=0.0, **spec):
     fetch = ScriptedFetch(clock, scripts, cost=cost)
-    spec = WaitSpec(**spec_kwargs).validate()
+    spec = WaitSpec(**spec)
     waiter = JobWaiter(spec, fetch, clock=clock, sleep=clock.sleep, rng=lambda: rng,
-                       on_event=None if events is None else events.append)
-    ids = resources if resources is not None else list(scripts)
+                       on_event=None if events is None else events.append, endpoint=ENDPOINT)
     try:
-        result = waiter.wait(ids)
+        result = waiter.wait(list(scripts))
     except WaitFailed as failure:
         result = failure
-    if not cost:
-        # invariant of every scenario: the waiter never sleeps past its deadline
-        assert clock() <= START + spec.timeout + EPS
-    return result, clock, fetch
+    if not cost:  # in every scenario: the waiter never sleeps past its deadline
+        assert clock() <= fetch.origin + spec.timeout + EPS
+    return result, fetch
 
 
 def gaps(times):
     return [round(b - a, 6) for a, b in zip(times, times[1:])]
 
 
-# --- verdicts --------------------------------------------------------------
+def changes(events):
+    return [(e["job_id"], e["previous_status"], e["status"]) for e in events if "status" in e]
 
-def test_success_after_pending():
-    result, clock, fetch = run({"res-a": [[job("INIT")], [job("RUNNING")], [job("RUNNING")], [job("SUCCESS")]]})
-    assert isinstance(result, WaitOutcome)
-    assert result.kind == "success"
-    assert result.polls == 4
-    assert len(fetch.calls) == 4
-    assert result.jobs["res-a"]["status"] == "SUCCESS"
+
+def test_success_after_pending(clock):
+    listing = [job("SUCCESS")]
+    result, fetch = run(clock, {"res-a": [[job("INIT")], [job("RUNNING")], [job("RUNNING")], listing]})
+    assert isinstance(result, WaitOutcome) and result.kind == "success"
+    assert result.polls == 4 == len(fetch.calls)
     assert result.states == {"res-a": "SUCCESS"}
-    assert result.elapsed == pytest.approx(clock() - START)
-    assert result.report()["kind"] == "success"
+    assert result.followed == {"res-a": listing[0]} and result.jobs == {"res-a": listing}
+    assert result.elapsed == pytest.approx(35) and result.errors == {} and result.unfinished == []
+    assert changes(result.events) == [("job-1", None, "INIT"), ("job-1", "INIT", "RUNNING"), ("job-1", "RUNNING", "SUCCESS")]
 
 
-def test_fail_fast_exactly_one_poll_after_failure_appears():
+def test_a_failed_job_ends_the_wait_at_once_and_says_why(clock):
     fail = job("FAIL", job_id="8abf", error_code="DBSS.10020200", fail_reason="Failed to create the ECS")
-    result, clock, fetch = run({"res-a": [[job("RUNNING", job_id="8abf")], [job("RUNNING", job_id="8abf")], [fail],
-                                          [job("SUCCESS", job_id="8abf")]]})
-    assert isinstance(result, WaitFailed)
-    assert result.kind == "failed"
-    assert len(fetch.calls) == 3
-    assert result.polls == 3
-    assert result.resource_id == "res-a"
-    assert result.job is fail
-    assert result.jobs == {"res-a": fail}
-    msg = str(result)
-    assert msg.startswith("DBSS job 8abf of resource res-a ended in FAIL after ")
-    assert msg.endswith(": DBSS.10020200 Failed to create the ECS")
+    result, fetch = run(clock, {"res-a": [[job("RUNNING", job_id="8abf")], [fail], [job("SUCCESS", job_id="8abf")]]})
+    assert isinstance(result, WaitFailed) and isinstance(result, DbssError)
+    assert (result.kind, result.resource_id, result.job, len(fetch.calls)) == ("failed", "res-a", fail, 2)
+    assert str(result) == result.message == ("DBSS job 8abf of resource res-a ended in FAIL after 5 s; "
+                                             "error_code: DBSS.10020200; fail_reason: Failed to create the ECS")
     assert result.to_result()["job"] is fail
 
 
-def test_failure_without_reason_still_explains():
-    result, clock, fetch = run({"res-a": [[job("FAIL")]]})
-    assert result.kind == "failed"
-    assert "no error_code or fail_reason" in str(result)
+def test_server_text_in_messages_is_quoted_on_one_line_and_shortened(clock):
+    result, fetch = run(clock, {"res-a": [[job("FAIL")]]})
+    assert str(result).endswith("after 0 s; error_code: none; fail_reason: none")
+    reason = "line one\nline two " + "x" * 3000
+    result, fetch = run(clock, {"res-a": [[job("FAIL", fail_reason=reason)]]})
+    assert "fail_reason: line one line two xxxx" in str(result)
+    assert str(result).endswith("...") and "\n" not in str(result) and len(str(result)) < 700
 
 
 @pytest.mark.parametrize("status", ["PAUSED", "success", "", None, 3])
-def test_unexpected_state_fails_at_once(status):
-    result, clock, fetch = run({"res-a": [[job("RUNNING")], [job(status)], [job("SUCCESS")]]})
-    assert isinstance(result, WaitFailed)
-    assert result.kind == "unexpected_state"
-    assert len(fetch.calls) == 2
-    assert repr(status) in str(result)
-    assert "target_states [SUCCESS], pending_states [INIT, READY, RUNNING], failure_states [FAIL]" in str(result)
+def test_unexpected_state_fails_at_once_naming_the_lists(clock, status):
+    result, fetch = run(clock, {"res-a": [[job("RUNNING")], [job(status)], [job("SUCCESS")]]})
+    assert result.kind == "unexpected_state" and len(fetch.calls) == 2
+    assert "DBSS job job-1 of resource res-a is in state %r after 5 s" % status in str(result)
+    assert str(result).endswith("target_states [SUCCESS], pending_states [INIT, READY, RUNNING], failure_states [FAIL]")
 
 
-def test_custom_lists_make_a_state_unexpected():
-    result, clock, fetch = run({"res-a": [[job("READY")]]}, pending_states=["INIT", "RUNNING"])
-    assert result.kind == "unexpected_state"
-    assert "pending_states [INIT, RUNNING]" in str(result)
-
-
-def test_custom_target_running():
-    result, clock, fetch = run({"res-a": [[job("INIT")], [job("RUNNING")]]},
-                               target_states=["RUNNING", "SUCCESS"], pending_states=["INIT", "READY"])
-    assert result.kind == "success"
-    assert result.states == {"res-a": "RUNNING"}
-
-
-def test_deadline_names_last_state_and_never_oversleeps():
-    result, clock, fetch = run({"res-a": [[job("INIT")], [job("RUNNING")]]}, timeout=100)
-    assert isinstance(result, WaitFailed)
-    assert result.kind == "timeout"
-    assert str(result) == "timed out after 100 s waiting for SUCCESS; unfinished: res-a (RUNNING)"
-    assert result.elapsed <= 100 + EPS
-    assert result.elapsed == pytest.approx(100)
-    assert clock() <= START + 100 + EPS
-    assert all(t < START + 100 for ids, t, deadline in fetch.calls)
-    assert all(deadline == START + 100 for ids, t, deadline in fetch.calls)
-    assert result.unfinished == ["res-a"]
-    assert result.states == {"res-a": "RUNNING"}
-
-
-def test_no_fetch_starts_after_the_deadline_even_with_slow_fetches():
-    result, clock, fetch = run({"res-a": [[job("RUNNING")]]}, timeout=60, sleep=1, max_sleep=1, cost=7.0)
-    assert result.kind == "timeout"
-    assert all(t < START + 60 for ids, t, deadline in fetch.calls)
-    # the fetch that started before the deadline was allowed to finish
-    assert clock() > START + 60
-
-
-def test_success_seen_by_a_fetch_that_ends_after_the_deadline_counts():
-    result, clock, fetch = run({"res-a": [[job("RUNNING")], [job("SUCCESS")]]}, timeout=10, sleep=5, max_sleep=5,
-                               cost=4.0)
-    # polls at 0 (ends 4), 9 (ends 13 > deadline 10) and sees SUCCESS
-    assert result.kind == "success"
-    assert len(fetch.calls) == 2
-
-
-def test_timeout_lists_at_most_twenty_and_describes_each():
-    scripts = dict(("res-%02d" % i, [[job("RUNNING")]]) for i in range(25))
-    scripts["res-00"] = [[]]
-    scripts["res-01"] = [DbssApiError(503, error_code="APIGW.0101", error_msg="busy", request_id="r1")]
-    result, clock, fetch = run(scripts, timeout=30, not_found_timeout=60)
-    msg = str(result)
-    assert msg.startswith("timed out after 30 s waiting for SUCCESS; unfinished: res-00 (no job yet), "
-                          "res-01 (no answer yet; last poll failed: HTTP 503 APIGW.0101: busy (request id: r1)), "
-                          "res-02 (RUNNING)")
-    assert msg.endswith("res-19 (RUNNING) and 5 more")
-    assert "res-20" not in msg
-    assert len(result.unfinished) == 25
-    assert result.errors["res-01"].startswith("HTTP 503")
-
-
-def test_timeout_with_several_target_states():
-    result, clock, fetch = run({"res-a": [[job("RUNNING")]]}, timeout=20,
-                               target_states=["FAIL", "SUCCESS"], failure_states=[])
+def test_custom_lists(clock):
+    result, fetch = run(clock, {"res-a": [[job("READY")]]}, pending_states=["INIT", "RUNNING"])
+    assert result.kind == "unexpected_state" and "pending_states [INIT, RUNNING]" in str(result)
+    result, fetch = run(clock, {"res-a": [[job("INIT")], [job("RUNNING")]]},
+                        target_states=["RUNNING", "SUCCESS"], pending_states=["INIT", "READY"])
+    assert result.kind == "success" and result.states == {"res-a": "RUNNING"}
+    result, fetch = run(clock, {"res-a": [[job("RUNNING")]]}, timeout=20, target_states=["FAIL", "SUCCESS"],
+                        failure_states=[])
     assert "waiting for SUCCESS or FAIL;" in str(result)
 
 
-# --- not found ---------------------------------------------------------------
+def test_timeout_names_the_job_its_state_and_for_how_long(clock):
+    running = job("RUNNING")
+    result, fetch = run(clock, {"res-a": [[job("INIT")], [running]]}, timeout=100)
+    assert result.kind == "timeout" and result.elapsed == pytest.approx(100)
+    assert str(result) == "timed out after 100 s waiting for SUCCESS; unfinished: res-a (job job-1 RUNNING for 95 s)"
+    assert fetch.polled["res-a"] == [0, 5, 15, 35, 65, 95]
+    assert all(deadline == START + 100 for ids, t, deadline in fetch.calls)
+    # the only unfinished resource is the one the timeout is about
+    assert (result.unfinished, result.resource_id, result.job) == (["res-a"], "res-a", running)
 
-def test_not_found_then_found():
-    events = []
-    result, clock, fetch = run({"res-a": [[], [], [job("RUNNING")], [job("SUCCESS")]]}, events=events)
-    assert result.kind == "success"
-    assert len(fetch.calls) == 4
-    # no event for "still no job", one per real transition
-    assert [(e["previous_status"], e["status"]) for e in events] == [(None, "RUNNING"), ("RUNNING", "SUCCESS")]
+
+def test_no_fetch_starts_after_the_deadline_but_a_late_answer_counts(clock):
+    result, fetch = run(clock, {"res-a": [[job("RUNNING")]]}, timeout=60, sleep=1, max_sleep=1, cost=7.0)
+    assert result.kind == "timeout" and clock() > START + 60
+    assert all(t < START + 60 for ids, t, deadline in fetch.calls)
+    result, fetch = run(clock, {"res-a": [[job("RUNNING")], [job("SUCCESS")]]}, timeout=10, sleep=5, max_sleep=5,
+                        cost=4.0)
+    assert result.kind == "success" and len(fetch.calls) == 2  # polls at 0 and 9, the second ends at 13
 
 
-def test_not_found_past_tolerance():
-    result, clock, fetch = run({"res-a": [[]]}, not_found_timeout=60)
-    assert isinstance(result, WaitFailed)
-    assert result.kind == "not_found"
-    # polled at 0, 5, 15, 35, then exactly when the tolerance ends
+def test_timeout_lists_twenty_resources_and_describes_each(clock):
+    scripts = dict(("res-%02d" % i, [[job("RUNNING")]]) for i in range(25))
+    scripts["res-00"] = [[]]
+    scripts["res-01"] = [Err("HTTP 503 APIGW.0101: busy (request id: r1)", from_api=True)]
+    scripts["res-02"] = [[job("RUNNING")], []]
+    scripts["res-03"] = [[job("RUNNING")], Err("connection reset")]
+    result, fetch = run(clock, scripts, timeout=30, not_found_timeout=60)
+    assert str(result).startswith(
+        "timed out after 30 s waiting for SUCCESS; unfinished: res-00 (no job for 30 s), "
+        "res-01 (no answer for 30 s; last poll failed: HTTP 503 APIGW.0101: busy (request id: r1)), "
+        "res-02 (job gone for 25 s), res-03 (job job-1 RUNNING for 30 s; last poll failed: connection reset), "
+        "res-04 (job job-1 RUNNING for 30 s)")
+    assert str(result).endswith("res-19 (job job-1 RUNNING for 30 s) and 5 more") and "res-20" not in str(result)
+    assert len(result.unfinished) == 25 and (result.resource_id, result.job) == (None, None)
+    assert result.errors == {"res-01": "HTTP 503 APIGW.0101: busy (request id: r1)", "res-03": "connection reset"}
+
+
+def test_no_job_then_a_job(clock):
+    result, fetch = run(clock, {"res-a": [[], [], [job("RUNNING")], [job("SUCCESS")]]})
+    assert result.kind == "success" and fetch.polled["res-a"] == [0, 5, 15, 20]  # the new job: 5 s again
+    assert changes(result.events) == [("job-1", None, "RUNNING"), ("job-1", "RUNNING", "SUCCESS")]
+
+
+def test_not_found_after_the_tolerance_polled_when_it_ends(clock):
+    result, fetch = run(clock, {"res-a": [[]]}, not_found_timeout=60)
+    assert result.kind == "not_found" and result.elapsed == pytest.approx(60)
     assert gaps(fetch.polled["res-a"]) == [5, 10, 20, 25]
-    assert result.elapsed == pytest.approx(60)
     assert str(result) == "resource res-a has no DBSS job after 60 s (wait_not_found_timeout is 60 s)"
-    assert result.job is None
+    assert (result.resource_id, result.job, result.jobs) == ("res-a", None, {"res-a": []})
 
 
-def test_not_found_timeout_zero_fails_on_first_empty_poll():
-    result, clock, fetch = run({"res-a": [[]]}, not_found_timeout=0)
-    assert result.kind == "not_found"
-    assert len(fetch.calls) == 1
+def test_not_found_timeout_zero_and_the_delay_counts(clock):
+    result, fetch = run(clock, {"res-a": [[job("RUNNING", job_id="other")]]}, job_id="wanted", not_found_timeout=0)
+    assert result.kind == "not_found" and len(fetch.calls) == 1
+    assert str(result) == ("job wanted was not found among the jobs of resource res-a after 0 s "
+                           "(wait_not_found_timeout is 0 s)")
+    result, fetch = run(clock, {"res-a": [[], [job("SUCCESS")]]}, delay=30, not_found_timeout=20)
+    assert result.kind == "not_found" and len(fetch.calls) == 1
+    assert clock.sleeps == [30] and fetch.polled["res-a"] == [30] and result.elapsed == pytest.approx(30)
 
 
-def test_not_found_tolerance_counts_from_wait_start_including_delay():
-    result, clock, fetch = run({"res-a": [[], [job("SUCCESS")]]}, delay=30, not_found_timeout=20)
-    assert result.kind == "not_found"
-    assert len(fetch.calls) == 1
-
-
-def test_job_disappears_mid_wait():
-    events = []
-    result, clock, fetch = run({"res-a": [[job("RUNNING")], [job("RUNNING")], []]}, events=events,
-                               not_found_timeout=60)
-    assert result.kind == "not_found"
-    polls = fetch.polled["res-a"]
-    gone_at = polls[2]
-    # tolerance restarts when the job disappears
-    assert result.elapsed == pytest.approx(gone_at - START + 60)
-    assert events[-1]["status"] is None and events[-1]["previous_status"] == "RUNNING"
+def test_a_job_that_disappears_restarts_the_tolerance(clock):
+    result, fetch = run(clock, {"res-a": [[job("RUNNING")], [job("RUNNING")], []]}, not_found_timeout=60)
+    assert result.kind == "not_found" and fetch.polled["res-a"][2] == 15
+    assert result.elapsed == pytest.approx(15 + 60)
+    assert result.events[-1] == {"resource_id": "res-a", "job_id": "job-1", "previous_status": "RUNNING",
+                                 "status": None, "elapsed": 15}
     assert result.states == {"res-a": None}
 
 
-def test_disappeared_job_in_timeout_message():
-    result, clock, fetch = run({"res-a": [[job("RUNNING")], []]}, timeout=30, not_found_timeout=600)
-    assert "res-a (job disappeared)" in str(result)
+def test_a_job_that_comes_back_is_followed_with_a_fresh_backoff(clock):
+    script = [[job("RUNNING")], [job("RUNNING")], [], [job("RUNNING")], [job("SUCCESS")]]
+    result, fetch = run(clock, {"res-a": script}, not_found_timeout=600)
+    assert result.kind == "success" and gaps(fetch.polled["res-a"]) == [5, 10, 5, 5]
+    assert changes(result.events) == [("job-1", None, "RUNNING"), ("job-1", "RUNNING", None),
+                                      ("job-1", None, "RUNNING"), ("job-1", "RUNNING", "SUCCESS")]
 
 
-def test_job_id_not_found_message():
-    result, clock, fetch = run({"res-a": [[job("RUNNING", job_id="other")]]}, job_id="wanted", not_found_timeout=0)
-    assert result.kind == "not_found"
-    assert "job wanted was not found among the jobs of resource res-a" in str(result)
-
-
-# --- errors ------------------------------------------------------------------
-
-def test_transient_errors_then_success():
+def test_transient_errors_are_retried_and_reported_as_events(clock):
     events = []
-    result, clock, fetch = run({"res-a": [DbssApiError(503, error_msg="busy"), DbssTransportError("connection reset"),
-                                          DbssApiError(500), [job("SUCCESS")]]}, events=events)
-    assert result.kind == "success"
-    assert len(fetch.calls) == 4
-    errors = [e for e in events if "error" in e]
-    assert len(errors) == 3
-    assert errors[1]["error"] == "connection reset"
-    assert set(errors[0]) == {"resource_id", "error", "elapsed"}
-    assert result.errors == {}
+    result, fetch = run(clock, {"res-a": [Err("busy"), Err("connection reset"), [job("SUCCESS")]]}, events=events)
+    assert result.kind == "success" and result.errors == {}
+    assert [e for e in events if "error" in e] == [{"resource_id": "res-a", "error": "busy", "elapsed": 0},
+                                                   {"resource_id": "res-a", "error": "connection reset", "elapsed": 5}]
+    assert result.events == [e for e in events if "status" in e] and len(result.events) == 1
 
 
-def test_transient_errors_back_off():
-    result, clock, fetch = run({"res-a": [[job("RUNNING")], DbssTransportError("reset")]}, timeout=200)
-    assert result.kind == "timeout"
-    assert gaps(fetch.polled["res-a"])[:4] == [5, 10, 20, 30]
-    assert "res-a (RUNNING; last poll failed: reset)" in str(result)
+def test_transient_errors_back_off_and_keep_the_last_state(clock):
+    listing = [job("RUNNING")]
+    result, fetch = run(clock, {"res-a": [listing, Err("reset", from_api=True)]}, timeout=200)
+    assert result.kind == "timeout" and gaps(fetch.polled["res-a"])[:4] == [5, 10, 20, 30]
+    assert (result.states, result.jobs, result.errors) == ({"res-a": "RUNNING"}, {"res-a": listing}, {"res-a": "reset"})
 
 
-@pytest.mark.parametrize("error", [
-    DbssApiError(403, error_code="DBSS.10000001", error_msg="forbidden"),
-    DbssApiError(400), DbssApiError(401), DbssApiError(404),
-    DbssTransportError("certificate verify failed", transient=False),
-    DbssConfigError("region", "unknown"),
-    DbssError("something"),
-    ValueError("bug"),
-])
-def test_permanent_error_ends_at_once(error):
-    result, clock, fetch = run({"res-a": [[job("RUNNING")], error, [job("SUCCESS")]]})
-    assert isinstance(result, WaitFailed)
-    assert result.kind == "api_error"
-    assert result.cause is error
-    assert len(fetch.calls) == 2
-    assert str(result).startswith("polling the jobs of resource res-a failed after 5 s: ")
-    assert str(error) in str(result)
+@pytest.mark.parametrize("error", [Err("HTTP 403 DBSS.10000001: forbidden", transient=False, from_api=True),
+                                   Err("certificate verify failed", transient=False), DbssError("no transient"),
+                                   ValueError("bug")])
+def test_a_permanent_error_ends_the_wait_at_once(clock, error):
+    result, fetch = run(clock, {"res-a": [[job("RUNNING")], error, [job("SUCCESS")]]})
+    assert (result.kind, result.cause, len(fetch.calls)) == ("api_error", error, 2)
+    assert str(result) == "polling the jobs of resource res-a failed after 5 s: %s" % error
+    assert result.errors == {"res-a": str(error)}
 
 
-def test_api_error_result_carries_cause_fields():
+def test_the_result_carries_the_fields_of_the_cause(clock):
     error = DbssApiError(403, error_code="DBSS.1", error_msg="no", request_id="rid-9")
-    result, clock, fetch = run({"res-a": [error]})
+    result, fetch = run(clock, {"res-a": [error]})
     data = result.to_result()
-    assert data["kind"] == "api_error"
-    assert data["status_code"] == 403
-    assert data["request_id"] == "rid-9"
+    assert (data["failure_kind"], data["status_code"], data["error_code"], data["request_id"]) == (
+        "api_error", 403, "DBSS.1", "rid-9")
 
 
-def test_retry_after_honoured():
-    error = DbssApiError(429, error_code="APIGW.0308", retry_after=40)
-    result, clock, fetch = run({"res-a": [[job("RUNNING")], error, [job("SUCCESS")]]}, sleep=5, max_sleep=30)
-    assert result.kind == "success"
-    polls = fetch.polled["res-a"]
-    assert polls[2] >= polls[1] + 40 - EPS
+def test_retry_after_holds_back_only_its_resource(clock):
+    result, fetch = run(clock, {"res-a": [Err("throttled", retry_after=12), [job("SUCCESS")]],
+                                "res-b": [[job("RUNNING")]]}, sleep=5, max_sleep=5, timeout=30)
+    assert fetch.polled["res-a"] == [0, 12]
+    assert gaps(fetch.polled["res-b"]) == [5] * 5
+    assert result.kind == "timeout" and result.unfinished == ["res-b"]
 
 
-def test_retry_after_of_one_resource_does_not_pull_it_into_another_round():
-    error = DbssApiError(429, retry_after=12)
-    result, clock, fetch = run({"res-a": [error, [job("SUCCESS")]], "res-b": [[job("RUNNING")]]},
-                               sleep=5, max_sleep=5, timeout=30)
-    polls = fetch.polled["res-a"]
-    assert polls[1] - polls[0] >= 12 - EPS
-    assert result.kind == "timeout"
-    assert result.unfinished == ["res-b"]
+@pytest.mark.parametrize("retry_after", [95, 1000])
+def test_a_retry_after_reaching_the_deadline_ends_the_wait_at_once(clock, retry_after):
+    running = job("RUNNING")
+    result, fetch = run(clock, {"res-a": [[running], Err("throttled", retry_after=retry_after, from_api=True)]},
+                        timeout=100)
+    assert (result.kind, result.resource_id, result.job, result.elapsed) == ("timeout", "res-a", running, 5)
+    assert str(result) == ("the API asked to retry resource res-a after %d s, past the deadline (wait_timeout "
+                           "100 s, 95 s left); last error: throttled" % retry_after)
+    assert clock.sleeps == [5]
 
 
-def test_missing_answer_is_retried_and_bad_answer_fails():
-    def no_answer(resource_ids, deadline):
-        return {}
-
-    clock = FakeClock()
-    waiter = JobWaiter(WaitSpec(timeout=20), no_answer, clock=clock, sleep=clock.sleep, rng=lambda: 1.0)
-    with pytest.raises(WaitFailed) as excinfo:
-        waiter.wait(["res-a"])
-    assert excinfo.value.kind == "timeout"
-    assert "no answer for this resource" in str(excinfo.value)
-
-    result, clock, fetch = run({"res-a": [{"jobs": []}]})
-    assert result.kind == "api_error"
-    assert "instead of a list of jobs" in str(result)
+def test_an_endpoint_that_never_answers_fails_after_the_unreachable_window(clock):
+    result, fetch = run(clock, {"res-a": [Err("connection refused")], "res-b": [Err("connection refused")]})
+    assert result.kind == "unreachable" and result.elapsed == pytest.approx(60)
+    assert gaps(fetch.polled["res-a"]) == [5, 10, 20, 25] and result.polls == 10
+    assert str(result) == (
+        "no answer from the DBSS API at %s after 60 s: no poll got a job list or a JSON error (the wait gives an "
+        "endpoint that never answers 60 s); last error, polling resource res-a: connection refused" % ENDPOINT)
+    assert result.resource_id == "res-a" and result.job is None and result.jobs == {"res-a": None, "res-b": None}
 
 
-def test_fetch_raising_propagates():
-    def broken(resource_ids, deadline):
-        raise RuntimeError("boom")
-
-    clock = FakeClock()
-    waiter = JobWaiter(WaitSpec(), broken, clock=clock, sleep=clock.sleep, rng=lambda: 0.5)
-    with pytest.raises(RuntimeError):
-        waiter.wait(["res-a"])
-
-
-# --- backoff -----------------------------------------------------------------
-
-def test_backoff_grows_caps_and_keeps_growing_across_status_changes():
-    script = [[job("INIT")]] * 2 + [[job("READY")]] + [[job("RUNNING")]] * 5 + [[job("SUCCESS")]]
-    result, clock, fetch = run({"res-a": script}, sleep=5, max_sleep=30, rng=1.0)
-    assert result.kind == "success"
-    # INIT -> READY -> RUNNING of the same job does not start the backoff again.
-    assert gaps(fetch.polled["res-a"]) == [5, 10, 20, 30, 30, 30, 30, 30]
-    assert clock.sleeps == [5, 10, 20, 30, 30, 30, 30, 30]
-
-
-def test_backoff_reset_on_new_job_with_same_status():
-    script = [[job("RUNNING", job_id="a")]] * 3 + [[job("RUNNING", job_id="b", begin_time=1800000000000)]] * 2
-    result, clock, fetch = run({"res-a": script}, timeout=60, rng=1.0)
-    assert gaps(fetch.polled["res-a"])[:4] == [5, 10, 20, 5]
-
-
-@pytest.mark.parametrize("rng, expected", [
-    (0.0, [4, 8, 16, 24, 24, 24]),
-    (0.5, [4.5, 9, 18, 27, 27, 27]),
-    (7.0, [5, 10, 20, 30, 30, 30]),      # out-of-range rng values are clamped
-    (-3.0, [4, 8, 16, 24, 24, 24]),
+@pytest.mark.parametrize("scripts", [
+    {"res-a": [[job("RUNNING")], Err("connection refused")]},
+    {"res-a": [Err("HTTP 503 APIGW.0101", from_api=True), Err("connection refused")]},
+    {"res-a": [Err("connection reset")], "res-b": [[job("RUNNING")]]},  # another resource's answer counts
 ])
-def test_jitter_keeps_pauses_between_80_percent_and_all_of_interval(rng, expected):
-    result, clock, fetch = run({"res-a": [[job("RUNNING")]] * 6 + [[job("SUCCESS")]]}, rng=rng)
+def test_once_the_api_has_answered_errors_are_retried_until_the_deadline(clock, scripts):
+    result, fetch = run(clock, scripts, timeout=300)
+    assert result.kind == "timeout" and fetch.polled["res-a"][-1] > 250
+
+
+def test_the_unreachable_window_and_the_deadline(clock):
+    result, fetch = run(clock, {"res-a": [Err("connection refused")]}, timeout=30)
+    assert result.kind == "timeout"
+    result, fetch = run(clock, {"res-a": [Err("connection refused")]}, unreachable_timeout=0)
+    assert result.kind == "unreachable" and result.polls == 1
+    result, fetch = run(clock, {"res-a": [Err("connection refused", transient=False)]})
+    assert result.kind == "api_error" and result.polls == 1
+
+
+def test_backoff_grows_to_the_cap_across_status_changes_of_one_job(clock):
+    script = [[job("INIT")]] * 2 + [[job("READY")]] + [[job("RUNNING")]] * 5 + [[job("SUCCESS")]]
+    result, fetch = run(clock, {"res-a": script}, sleep=5, max_sleep=30)
+    assert result.kind == "success" and clock.sleeps == [5, 10, 20, 30, 30, 30, 30, 30]
+
+
+def test_a_new_job_starts_the_backoff_again(clock):
+    script = [[job("RUNNING", job_id="a")]] * 3 + [[job("RUNNING", job_id="b", begin_time=1800000000000)]] * 2
+    result, fetch = run(clock, {"res-a": script}, timeout=60)
+    assert gaps(fetch.polled["res-a"])[:4] == [5, 10, 20, 5]
+    assert changes(result.events) == [("a", None, "RUNNING"), ("b", None, "RUNNING")]
+
+
+@pytest.mark.parametrize("rng, expected", [(0.0, [5, 10, 20, 30, 30]), (0.5, [4.5, 9, 18, 27, 27]),
+                                           (0.999, [4.001, 8.002, 16.004, 24.006, 24.006])])
+def test_each_pause_is_jittered_into_the_top_fifth_of_the_interval(clock, rng, expected):
+    result, fetch = run(clock, {"res-a": [[job("RUNNING")]] * 5 + [[job("SUCCESS")]]}, rng=rng)
     assert gaps(fetch.polled["res-a"]) == expected
 
 
-def test_delay_before_first_poll():
-    result, clock, fetch = run({"res-a": [[job("SUCCESS")]]}, delay=10)
-    assert clock.sleeps == [10]
-    assert fetch.calls[0][1] == START + 10
-    assert result.elapsed == pytest.approx(10)
-
-
-@pytest.mark.parametrize("delay", [50, 100])
-def test_a_delay_as_long_as_the_timeout_is_refused(delay):
-    # The whole wait would pass before the first poll.
-    with pytest.raises(DbssConfigError) as caught:
-        WaitSpec(delay=delay, timeout=50).validate()
-    assert str(caught.value) == "wait_delay: must be shorter than wait_timeout (50 s); got %d s" % delay
-
-
-# --- several resources ---------------------------------------------------------
-
-def test_one_failure_among_many_ends_the_wait():
+def test_one_failure_among_many_ends_the_wait(clock):
     fail = job("FAIL", job_id="j-c", error_code="DBSS.1", fail_reason="boom")
-    scripts = {
-        "res-a": [[job("RUNNING")]],
-        "res-b": [[job("RUNNING")], [job("SUCCESS")]],
-        "res-c": [[job("RUNNING", job_id="j-c")], [fail]],
-        "res-d": [[job("RUNNING")]],
-    }
-    result, clock, fetch = run(scripts, rng=1.0)
-    assert result.kind == "failed"
-    assert result.resource_id == "res-c"
-    assert len(fetch.calls) == 2
+    scripts = {"res-a": [[job("RUNNING")]], "res-b": [[job("RUNNING")], [job("SUCCESS")]],
+               "res-c": [[job("RUNNING", job_id="j-c")], [fail]], "res-d": [[job("RUNNING")]]}
+    result, fetch = run(clock, scripts)
+    assert (result.kind, result.resource_id, result.job, len(fetch.calls)) == ("failed", "res-c", fail, 2)
     assert result.states == {"res-a": "RUNNING", "res-b": "SUCCESS", "res-c": "FAIL", "res-d": "RUNNING"}
-    assert "DBSS job j-c of resource res-c ended in FAIL" in str(result)
+    assert result.unfinished == ["res-a", "res-c", "res-d"]
 
 
-def test_all_success_returns_all_jobs_and_stops_polling_finished_ones():
-    scripts = {
-        "res-a": [[job("SUCCESS", job_id="ja")]],
-        "res-b": [[job("RUNNING", job_id="jb")], [job("SUCCESS", job_id="jb")]],
-        "res-c": [[job("INIT", job_id="jc")], [job("RUNNING", job_id="jc")], [job("SUCCESS", job_id="jc")]],
-    }
-    result, clock, fetch = run(scripts, rng=1.0)
-    assert result.kind == "success"
-    assert dict((k, v["job_id"]) for k, v in result.jobs.items()) == {"res-a": "ja", "res-b": "jb", "res-c": "jc"}
+def test_finished_resources_are_no_longer_polled(clock):
+    scripts = {"res-a": [[job("SUCCESS", job_id="ja")]],
+               "res-b": [[job("RUNNING", job_id="jb")], [job("SUCCESS", job_id="jb")]],
+               "res-c": [[job("INIT", job_id="jc")], [job("RUNNING", job_id="jc")], [job("SUCCESS", job_id="jc")]]}
+    result, fetch = run(clock, scripts)
+    assert result.kind == "success" and result.polls == 6
+    assert dict((k, v["job_id"]) for k, v in result.followed.items()) == {"res-a": "ja", "res-b": "jb", "res-c": "jc"}
     assert [ids for ids, t, d in fetch.calls] == [["res-a", "res-b", "res-c"], ["res-b", "res-c"], ["res-c"]]
-    assert result.polls == 6
 
 
-def test_first_failing_resource_in_order_is_reported():
-    scripts = {"res-a": [DbssApiError(403)], "res-b": [[job("FAIL")]]}
-    result, clock, fetch = run(scripts)
-    assert result.resource_id == "res-a"
-    assert result.kind == "api_error"
-    assert result.states["res-b"] == "FAIL"
+def test_the_first_failing_resource_in_order_is_reported_never_a_job_of_another(clock):
+    error = Err("HTTP 403", transient=False, from_api=True)
+    result, fetch = run(clock, {"res-a": [[job("RUNNING")]], "res-b": [error], "res-c": [[job("FAIL")]]})
+    assert (result.kind, result.resource_id, result.cause) == ("api_error", "res-b", error)
+    assert result.to_result()["job"] is None and result.followed["res-a"]["status"] == "RUNNING"
+    assert result.states == {"res-a": "RUNNING", "res-b": None, "res-c": "FAIL"}
 
 
-def test_duplicate_ids_polled_once_and_string_accepted():
-    clock = FakeClock()
-    fetch = ScriptedFetch(clock, {"res-a": [[job("SUCCESS")]]})
-    waiter = JobWaiter(WaitSpec(), fetch, clock=clock, sleep=clock.sleep, rng=lambda: 1.0)
-    assert waiter.wait(["res-a", "res-a"]).polls == 1
-    assert waiter.wait("res-a").polls == 1
-    with pytest.raises(DbssConfigError):
-        waiter.wait([])
-
-
-def test_nearby_polls_share_a_round():
-    clock = FakeClock()
-    fetch = ScriptedFetch(clock, {"res-a": [[job("RUNNING")]], "res-b": [[job("RUNNING")]], "res-c": [[job("RUNNING")]]})
-    draws = iter([1.0, 0.9, 0.0] * 100)
-    waiter = JobWaiter(WaitSpec(timeout=12, sleep=10, max_sleep=10), fetch, clock=clock, sleep=clock.sleep,
-                       rng=lambda: next(draws))
+def test_nearby_polls_share_a_round(clock):
+    scripts = dict((rid, [[job("RUNNING")]]) for rid in ("res-a", "res-b", "res-c"))
+    fetch = ScriptedFetch(clock, scripts)
+    draws = iter([0.0, 0.1, 1.0] * 10)  # pauses: res-a 10 s, res-b 9.8 s, res-c 8 s
+    waiter = JobWaiter(WaitSpec(timeout=12, sleep=10, max_sleep=10), fetch, clock, clock.sleep, lambda: next(draws))
     with pytest.raises(WaitFailed):
         waiter.wait(["res-a", "res-b", "res-c"])
-    # pauses: res-a 10 s, res-b 9.8 s, res-c 8 s. res-c goes alone; res-a, due 0.2 s after res-b
-    # (within min(1 s, sleep/4)), joins res-b's round.
-    assert [ids for ids, t, d in fetch.calls[:3]] == [["res-a", "res-b", "res-c"], ["res-c"], ["res-a", "res-b"]]
-    assert fetch.calls[2][1] == pytest.approx(START + 9.8)
+    # res-c goes alone; res-a, due 0.2 s after res-b (within min(1 s, wait_sleep / 4)), joins res-b's round
+    assert [(ids, round(t - START, 6)) for ids, t, d in fetch.calls] == [
+        (["res-a", "res-b", "res-c"], 0), (["res-c"], 8), (["res-a", "res-b"], 9.8)]
 
 
-# --- job selection -----------------------------------------------------------------
+def test_duplicate_ids_are_polled_once_and_a_raising_fetch_propagates(clock):
+    fetch = ScriptedFetch(clock, {"res-a": [[job("SUCCESS")]]})
+    assert JobWaiter(WaitSpec(), fetch, clock, clock.sleep, lambda: 0.0).wait(["res-a", "res-a"]).polls == 1
 
-def test_job_id_following():
-    jobs_v1 = [job("RUNNING", job_id="new", begin_time=2000), job("RUNNING", job_id="old", begin_time=1000)]
-    jobs_v2 = [job("RUNNING", job_id="new", begin_time=2000), job("SUCCESS", job_id="old", begin_time=1000)]
-    result, clock, fetch = run({"res-a": [jobs_v1, jobs_v2]}, job_id="old")
-    assert result.kind == "success"
-    assert result.jobs["res-a"]["job_id"] == "old"
-    result, clock, fetch = run({"res-a": [jobs_v1, jobs_v2]}, timeout=30)
-    assert result.kind == "timeout"
-    assert result.jobs["res-a"]["job_id"] == "new"
+    def broken(resource_ids, deadline):
+        raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError):
+        JobWaiter(WaitSpec(), broken, clock, clock.sleep, lambda: 0.0).wait(["res-a"])
 
 
-def test_newest_job_ranking():
-    a = {"job_id": "a", "begin_time": None}
-    b = {"job_id": "b", "begin_time": 100}
-    c = {"job_id": "c", "begin_time": 300}
-    d = {"job_id": "d", "begin_time": 300}
-    e = {"job_id": "e"}
-    f = {"job_id": "f", "begin_time": "200"}
-    assert newest_job([a, b, c, d]) is c          # ties keep API order
-    assert newest_job([d, c]) is d
-    assert newest_job([a, b]) is b                # null ranks oldest
-    assert newest_job([b, a]) is b
-    assert newest_job([a, e]) is a                # all without begin_time: first
-    assert newest_job([b, f]) is f                # numeric strings count
-    assert newest_job([{"begin_time": "soon"}, b]) is b
-    assert newest_job([{"begin_time": True}, b]) is b
-    assert newest_job([]) is None
-    assert newest_job(None) is None
-    assert newest_job(["junk", None, b]) is b
+def test_job_id_selects_the_job_followed(clock):
+    first = [job("RUNNING", job_id="new", begin_time=2000), job("RUNNING", job_id="old", begin_time=1000)]
+    then = [job("RUNNING", job_id="new", begin_time=2000), job("SUCCESS", job_id="old", begin_time=1000)]
+    result, fetch = run(clock, {"res-a": [first, then]}, job_id="old")
+    assert result.kind == "success" and result.followed["res-a"]["job_id"] == "old"
+    result, fetch = run(clock, {"res-a": [first, then]}, timeout=30)
+    assert result.kind == "timeout" and result.followed["res-a"]["job_id"] == "new"
+    # a job without begin_time has not begun: it counts as the newest (fail closed)
+    listing = [job("SUCCESS", job_id="old", begin_time=1000), job("INIT", job_id="not-begun", begin_time=None)]
+    result, fetch = run(clock, {"res-a": [listing]}, timeout=20)
+    assert result.kind == "timeout" and result.followed["res-a"]["job_id"] == "not-begun"
 
 
-def test_followed_job():
-    jobs = [{"job_id": "x", "begin_time": 1}, {"job_id": "y", "begin_time": 2}, {"job_id": 7, "begin_time": 0}]
-    assert followed_job(jobs)["job_id"] == "y"
-    assert followed_job(jobs, "x")["job_id"] == "x"
-    assert followed_job(jobs, "7")["job_id"] == 7
-    assert followed_job(jobs, "zz") is None
+def test_a_job_id_matching_several_jobs_fails_naming_the_ambiguity(clock):
+    twins = [job("SUCCESS", job_id="j1"), job("FAIL", job_id="j1")]
+    result, fetch = run(clock, {"res-a": [[job("RUNNING", job_id="j1")], twins]}, job_id="j1")
+    assert (result.kind, result.resource_id, result.states) == ("api_error", "res-a", {"res-a": "RUNNING"})
+    assert isinstance(result.cause, AmbiguousJob)
+    assert str(result) == "job_id j1 matches 2 jobs of resource res-a after 5 s, so which one to follow is ambiguous"
 
 
-# --- events --------------------------------------------------------------------------
-
-def test_on_event_transitions_emitted_once_each():
+def test_to_result_of_a_success(clock):
     events = []
-    script = [[job("INIT")], [job("INIT")], [job("RUNNING")], [job("RUNNING")], [job("RUNNING")], [job("SUCCESS")]]
-    result, clock, fetch = run({"res-a": script}, events=events)
-    assert result.kind == "success"
-    assert [(e["previous_status"], e["status"]) for e in events] == [
-        (None, "INIT"), ("INIT", "RUNNING"), ("RUNNING", "SUCCESS")]
-    assert all(set(e) == {"resource_id", "job_id", "previous_status", "status", "elapsed"} for e in events)
-    assert [e["elapsed"] for e in events] == sorted(e["elapsed"] for e in events)
-    assert events[0]["elapsed"] == 0
+    result, fetch = run(clock, {"res-a": [Err("busy"), [job("RUNNING")], [job("SUCCESS")]]}, events=events)
+    assert result.to_result() == {
+        "elapsed": 10.0, "polls": 3, "states": {"res-a": "SUCCESS"},
+        "events": [{"resource_id": "res-a", "job_id": "job-1", "previous_status": None, "status": "RUNNING",
+                    "elapsed": 5}, {"resource_id": "res-a", "job_id": "job-1", "previous_status": "RUNNING",
+                                    "status": "SUCCESS", "elapsed": 10}]}
+    assert events[0] == {"resource_id": "res-a", "error": "busy", "elapsed": 0} and events[1:] == result.events
 
 
-# --- spec validation ------------------------------------------------------------------
-
-@pytest.mark.parametrize("kwargs, option, words", [
-    ({"sleep": 0}, "wait_sleep", "greater than zero"),
-    ({"sleep": -1}, "wait_sleep", "greater than zero"),
-    ({"sleep": 40, "max_sleep": 30}, "wait_sleep", "must not exceed wait_max_sleep"),
-    ({"max_sleep": 0}, "wait_max_sleep", "greater than zero"),
-    ({"timeout": 0}, "wait_timeout", "greater than zero"),
-    ({"timeout": -5}, "wait_timeout", "greater than zero"),
-    ({"timeout": "30"}, "wait_timeout", "finite number"),
-    ({"timeout": float("inf")}, "wait_timeout", "finite number"),
-    ({"timeout": True}, "wait_timeout", "finite number"),
-    ({"not_found_timeout": -1}, "wait_not_found_timeout", "negative"),
-    ({"delay": -1}, "wait_delay", "negative"),
-    ({"delay": float("nan")}, "wait_delay", "finite number"),
-    ({"target_states": ["DONE"]}, "target_states", "not a DBSS job state"),
-    ({"target_states": "SUCCESS"}, "target_states", "must be a list"),
-    ({"target_states": []}, "target_states", "at least one"),
-    ({"pending_states": ["success"]}, "pending_states", "not a DBSS job state"),
-    ({"failure_states": ["FAILED"]}, "failure_states", "not a DBSS job state"),
-    ({"failure_states": None}, "failure_states", "must be a list"),
-    ({"pending_states": ["RUNNING", "SUCCESS"]}, "pending_states", "target_states; both name SUCCESS"),
-    ({"failure_states": ["FAIL", "SUCCESS"]}, "failure_states", "target_states"),
-    ({"failure_states": ["FAIL", "RUNNING"]}, "failure_states", "pending_states; both name RUNNING"),
-    ({"job_id": ""}, "job_id", "non-empty"),
-    ({"job_id": 5}, "job_id", "non-empty"),
-])
-def test_spec_validate_rules(kwargs, option, words):
-    with pytest.raises(DbssConfigError) as excinfo:
-        WaitSpec(**kwargs).validate()
-    assert excinfo.value.option == option
-    assert words in excinfo.value.rule
-
-
-@pytest.mark.parametrize("kwargs", [
-    {},
-    {"sleep": 30, "max_sleep": 30},
-    {"delay": 0, "not_found_timeout": 0},
-    {"pending_states": [], "failure_states": []},
-    {"target_states": ("SUCCESS", "FAIL"), "failure_states": ()},
-    {"job_id": "8abf"},
-])
-def test_spec_validate_accepts(kwargs):
-    spec = WaitSpec(**kwargs)
-    assert spec.validate() is spec
-    assert "WaitSpec(" in repr(spec)
-
-
-def test_format_seconds():
-    assert format_seconds(1800.0) == "1800 s"
-    assert format_seconds(42.1) == "42.1 s"
-    assert format_seconds(0) == "0 s"
-
-
-def test_waiter_refuses_an_invalid_spec():
-    clock = FakeClock()
-    with pytest.raises(DbssConfigError) as excinfo:
-        JobWaiter(WaitSpec(sleep=0), lambda ids, deadline: {}, clock=clock, sleep=clock.sleep, rng=lambda: 0.5)
-    assert excinfo.value.option == "wait_sleep"
+def test_to_result_of_a_failure(clock):
+    fail = job("FAIL", fail_reason="disk full")
+    result, fetch = run(clock, {"res-a": [[fail]], "res-b": [Err("reset", from_api=True)]})
+    assert result.to_result() == {
+        "elapsed": 0.0, "polls": 2, "states": {"res-a": "FAIL", "res-b": None},
+        "events": [{"resource_id": "res-a", "job_id": "job-1", "previous_status": None, "status": "FAIL",
+                    "elapsed": 0}],
+        "failure_kind": "failed", "unfinished": ["res-a", "res-b"], "errors": {"res-b": "reset"},
+        "resource_id": "res-a", "job": fail}
