@@ -31,7 +31,7 @@ from ansible_collections.hwcloud.dbss.plugins.module_utils.dbss_jobs_info import
     JOBS_INFO_MODULE_KWARGS,
     jobs_info_task,
 )
-from ansible_collections.hwcloud.dbss.plugins.module_utils.dbss_module import argument_spec, run_as_task
+from ansible_collections.hwcloud.dbss.plugins.module_utils.dbss_options import argument_spec, run_as_task
 
 display = Display()
 
@@ -82,8 +82,8 @@ class ActionModule(ActionBase):
         environment = {}
         self._compute_environment_string(environment)
         with _environment(environment):
-            # run_as_task masks the events too: a retried error's text may quote
-            # what a server echoed back, secrets included.
+            # run_as_task builds the result as the module does, and masks the
+            # events too: a retried error's text may quote what a server echoed.
             result.update(run_as_task(JOBS_INFO_ARGUMENT_SPEC, JOBS_INFO_MODULE_KWARGS, args, jobs_info_task,
                                       on_event=lambda event: display.v(describe_event(event))))
         return result

@@ -2,17 +2,23 @@
 # Copyright: hwcloud.dbss contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""DbssClient: one keep-alive HTTP session to the DBSS API.
+"""DbssClient: one keep-alive HTTP session to the DBSS API: bounded exchanges
+(dbss_transport.py), retries by the policy of dbss_policy.py within the call's
+deadline, the auth object (dbss_auth.py), every failure as a ``DbssError``.
 
-It owns everything about talking HTTP: the base URL, the per-request timeout,
-TLS settings, bounded retries of transient failures (exponential backoff with
-full jitter, ``Retry-After`` honoured, never past a caller's deadline), the
-authentication seam (``auth.headers_for`` / ``auth.refresh_after_401``) and the
-translation of every failure into a ``DbssError``.
-
-Redirects are never followed: the DBSS API does not redirect, and following
-one could hand ``X-Auth-Token`` to another host (requests only strips the
-``Authorization`` header on cross-host redirects, not custom ones).
+* Redirects are never followed (one could hand ``X-Auth-Token`` to another host).
+* Only the configured credentials leave the machine: every request carries an
+  auth object (the IAM login too), so requests adds none from ``~/.netrc``.
+  Proxy and CA bundle variables still apply.
+* The request sent is the request signed: a ``.`` or ``..`` path segment,
+  which urllib3 would drop after signing, is refused.
+* A refused credential (a 401 no re-login cures, a 403, a refused IAM login, a
+  locked access key) is latched: later calls raise the same error unsent, so a
+  wrong key reaches the API once per run. ``authenticated`` turns True once an
+  answer proved the credential (a 2xx, or an API error not about it): send one
+  call before fanning out.
+* Text from a server is masked (``masker``, then the auth's own secrets) first,
+  shortened after.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -20,15 +26,20 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import json
-import math
 import random
+import re
+import socket
 import threading
 import time
 
+from collections import namedtuple
 from urllib.parse import quote, urlsplit
 
 try:
     import requests
+    import urllib3
+    from urllib3.exceptions import HTTPError as UrllibError, ReadTimeoutError
+    from urllib3.util import Timeout
     HAS_REQUESTS = True
     REQUESTS_IMPORT_ERROR = None
 except ImportError as exc:  # pragma: no cover - exercised by the sanity import test
@@ -36,136 +47,77 @@ except ImportError as exc:  # pragma: no cover - exercised by the sanity import 
     HAS_REQUESTS = False
     REQUESTS_IMPORT_ERROR = exc
 
-from ansible_collections.hwcloud.dbss.plugins.module_utils.dbss_transport import RequestWatchdog, WatchedAdapter
+from ansible_collections.hwcloud.dbss.plugins.module_utils.dbss_auth import NO_AUTH
 from ansible_collections.hwcloud.dbss.plugins.module_utils.dbss_errors import (
-    TRANSIENT_STATUSES,
     DbssApiError,
+    DbssConfigError,
     DbssTransportError,
-    describe_non_json_body,
-    parse_error_body,
+    error_from_body,
+    quote_text,
+)
+from ansible_collections.hwcloud.dbss.plugins.module_utils.dbss_jobs import jobs_from_body
+from ansible_collections.hwcloud.dbss.plugins.module_utils.dbss_policy import (
+    RETRY_AFTER_CAP,
+    longest_retry_pauses,
+    parse_retry_after,
+    retry_pause,
+)
+from ansible_collections.hwcloud.dbss.plugins.module_utils.dbss_secrets import NO_SECRETS
+from ansible_collections.hwcloud.dbss.plugins.module_utils.dbss_settings import refuse_dot_segments
+from ansible_collections.hwcloud.dbss.plugins.module_utils.dbss_transport import (
+    BoundedAdapter,
+    LookupTimeout,
+    MalformedBody,
+    decode_json,
+    read_body,
 )
 
 COLLECTION_NAME = "hwcloud.dbss"
 COLLECTION_VERSION = "0.1.0"
 
-# The 13 documented JobBean fields, in the API reference's order.
-JOB_FIELDS = (
-    "job_id", "status", "job_type", "server_id", "server_name", "resource_id",
-    "begin_time", "end_time", "charge_mode", "error_code", "fail_reason",
-    "ha_id", "ha_name",
-)
-
-# Backoff between retries of one request: full jitter over base * 2**attempt, capped.
-RETRY_BASE_SECONDS = 0.5
-RETRY_CAP_SECONDS = 20.0
-# A Retry-After larger than this is not waited for inside one request's retries;
-# the caller (a wait with a deadline) decides whether to come back later.
-RETRY_AFTER_CAP_SECONDS = 120.0
+# One answer, read: ``problem`` says why its body was refused (too large, ...).
+Reply = namedtuple("Reply", "status headers data problem")
 
 
-def user_agent():
-    req = getattr(requests, "__version__", "unknown")
-    return "%s/%s (Ansible collection; python-requests/%s)" % (COLLECTION_NAME, COLLECTION_VERSION, req)
+class _Masks:
+    """The caller's masker, then the auth's (which learns the IAM token it obtains)."""
 
-
-def parse_retry_after(value, now_epoch=None):
-    """Seconds to wait from a Retry-After header (delta-seconds or HTTP date), or None."""
-    if value is None:
-        return None
-    value = str(value).strip()
-    if not value:
-        return None
-    try:
-        seconds = float(value)
-    except ValueError:
-        seconds = None
-    if seconds is None:
-        try:
-            from email.utils import parsedate_to_datetime
-            when = parsedate_to_datetime(value)
-        except (TypeError, ValueError, IndexError):
-            return None
-        if when is None:
-            return None
-        now = time.time() if now_epoch is None else now_epoch
-        seconds = when.timestamp() - now
-    if math.isnan(seconds) or math.isinf(seconds):
-        return None
-    return max(0.0, seconds)
-
-
-def normalise_job(job):
-    """Every documented field present (None when the API left it out); extra
-    fields the API may add later are kept, values untouched."""
-    out = dict((name, job.get(name)) for name in JOB_FIELDS)
-    for key, value in job.items():
-        if key not in out:
-            out[key] = value
-    return out
-
-
-def parse_jobs_body(response_text, status, request_id, operation="listing DBSS audit jobs"):
-    """The ``jobs`` list of a 200 answer, or a DbssApiError saying what is wrong
-    with the body. A malformed success body is treated as transient: it is what
-    a connection cut mid-body or a confused gateway produce."""
-    problem = None
-    try:
-        data = json.loads(response_text)
-    except ValueError:  # empty, an HTML page, or cut short
-        data = None
-        problem = describe_non_json_body(response_text)
-    if problem is None:
-        if not isinstance(data, dict):
-            problem = "response body is not a JSON object"
-        elif not isinstance(data.get("jobs"), list):
-            problem = "response body has no 'jobs' list"
-        elif not all(isinstance(job, dict) for job in data["jobs"]):
-            problem = "'jobs' holds an entry that is not an object"
-    if problem:
-        return None, DbssApiError(status, error_msg=problem, request_id=request_id, operation=operation, malformed=True)
-    return [normalise_job(job) for job in data["jobs"]], None
+    def __init__(self, masker, auth):
+        self.text = lambda value: auth.masker.text(masker.text(value))
+        self.data = lambda value: auth.masker.data(masker.data(value))
 
 
 class DbssClient:
-    """A client of the DBSS API bound to one project.
+    """A client of the DBSS API bound to one project. ``auth``: an object of
+    dbss_auth.py; ``verify``: requests' (True, False or a CA bundle path);
+    ``masker``: a SecretMasker of the run's secrets; clock, sleep and random
+    source injectable (tests never sleep)."""
 
-    ``auth`` is an object of plugins/module_utils/dbss_auth.py (token, AK/SK or
-    IAM password); the clock, sleep and random source are injectable so the
-    retry logic is unit-tested without sleeping.
-    """
-
-    def __init__(self, base_url, project_id, auth, timeout=30.0, max_retries=5,
-                 validate_certs=True, ca_path=None, session=None, rate_limiter=None,
-                 clock=time.monotonic, sleep=time.sleep, rng=random.random, log=None):
+    def __init__(self, base_url, project_id, auth, timeout=30.0, max_retries=5, verify=True, masker=NO_SECRETS,
+                 rate_limiter=None, clock=time.monotonic, sleep=time.sleep, rng=random.random, log=None):
         self.base_url = base_url.rstrip("/")
+        refuse_dot_segments(self.base_url, "endpoint")
         self.project_id = project_id
         self.auth = auth
         self.timeout = float(timeout)
         self.max_retries = int(max_retries)
-        self.verify = ca_path if (validate_certs and ca_path) else bool(validate_certs)
-        self.session = session if session is not None else self._new_session()
-        if self.verify is False:
-            # The module itself warns once; urllib3's per-request warning would
-            # only repeat it on stderr.
-            requests.packages.urllib3.disable_warnings(requests.packages.urllib3.exceptions.InsecureRequestWarning)
+        self.verify = verify
         self.rate_limiter = rate_limiter
         self.clock = clock
         self.sleep = sleep
         self.rng = rng
         self.log = log
-        self._lock = threading.Lock()
         self.requests_sent = 0
-
-    @staticmethod
-    def _new_session():
-        session = requests.Session()
-        # Our own retries own the policy; urllib3's must not add hidden ones.
-        # WatchedAdapter: a total time limit per exchange (see dbss_transport).
-        adapter = WatchedAdapter(pool_connections=4, pool_maxsize=32, max_retries=0)
-        session.mount("https://", adapter)
-        session.mount("http://", adapter)
-        session.trust_env = True
-        return session
+        self.authenticated = False
+        self._masks = _Masks(masker, auth)
+        self._refusal = None
+        self._lock = threading.Lock()
+        self._local = threading.local()
+        self.session = _new_session()
+        if verify is False:
+            # The module warns once; urllib3's per-request warning would only repeat it.
+            urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
+        auth.bind(self._login)
 
     def close(self):
         self.session.close()
@@ -173,160 +125,170 @@ class DbssClient:
     # -- the API -------------------------------------------------------------
 
     def jobs_url(self, resource_id):
+        if resource_id in (".", ".."):  # quote() keeps them: a path segment urllib3 would drop
+            raise DbssConfigError("resource_id", "must not be '.' or '..' (the request would not be sent as signed)")
         return "%s/v1/%s/audit/%s/jobs" % (self.base_url, quote(self.project_id, safe=""), quote(resource_id, safe=""))
 
     def list_jobs(self, resource_id, deadline=None):
-        """The JobBean dicts of one audit instance (``GET .../audit/{id}/jobs``)."""
-        operation = "listing DBSS audit jobs of resource %s" % resource_id
-        return self.request("GET", self.jobs_url(resource_id), deadline=deadline, operation=operation,
-                            parse=lambda r: parse_jobs_body(r.text, r.status_code, _request_id(r), operation))
-
-    # -- one call: auth, 401 refresh, retries --------------------------------
+        """The normalised, masked JobBean dicts of one audit instance."""
+        return self.request("GET", self.jobs_url(resource_id), deadline=deadline,
+                            operation="listing DBSS audit jobs of resource %s" % resource_id,
+                            parse=lambda data: jobs_from_body(data, resource_id))
 
     def request(self, method, url, deadline=None, operation=None, parse=None, body=None):
-        """Send one API call; returns ``parse(response)`` (or the response).
-
-        Transient failures are retried up to ``max_retries`` times; a 401 is
-        retried once after the auth strategy obtained a fresh credential."""
+        """One API call; returns ``parse(json)`` of the 2xx answer (the JSON
+        itself without ``parse``), masked. ``parse`` raises ValueError for a
+        body of the wrong shape: a malformed, transient answer. ``body`` is
+        sent as JSON. ``deadline`` is a time of ``clock``; by default the
+        call may take ``longest_call()``."""
+        if self._refusal is not None:
+            raise self._refusal.with_traceback(None)  # the same error, without piling up tracebacks
+        refuse_dot_segments(url, "url")
         if deadline is None:
             deadline = self.clock() + self.longest_call()
-        refreshed = False
-        # A login the auth strategy makes for this call keeps to its deadline.
-        unsigned = self._unsigned_sender(deadline)
-        while True:
-            try:
-                return self._send_with_retries(method, url, body, deadline, operation, parse, sign=True,
-                                               unsigned=unsigned)
-            except DbssApiError as error:
-                if error.status != 401 or self.auth is None or error.login_refused:
-                    raise
-                if refreshed or not self.auth.refresh_after_401(unsigned):
-                    raise _authentication_failed(error, self.auth)
-                refreshed = True
-                self._debug("401 answered; the credential was renewed, sending again")
+        self._local.deadline = deadline  # an IAM login this call needs keeps to it
+        data = headers = None
+        if body is not None:
+            data = json.dumps(body).encode("utf-8")
+            headers = {"Content-Type": "application/json;charset=utf-8"}
+        try:
+            value = self._call(method, url, data, deadline, operation or "%s %s" % (method, url), self.auth,
+                               parse or _same, headers)
+        except DbssApiError as error:
+            if error.auth_failure:
+                self._refusal = error
+            elif error.from_api and error.status < 500 and not error.throttled:
+                self.authenticated = True
+            raise
+        self.authenticated = True
+        return value
 
     def longest_call(self):
-        """Seconds one call may take when the caller gives no deadline (every
-        retry loop has one): as long as it would take if every attempt timed
-        out and every backoff pause were at its longest. A Retry-After longer
-        than those pauses ends the call early instead of stretching it."""
-        pauses = sum(min(RETRY_CAP_SECONDS, RETRY_BASE_SECONDS * (2 ** attempt)) for attempt in range(self.max_retries))
-        return self.timeout * (self.max_retries + 1) + pauses
+        """Seconds one call may take when the caller gives no deadline: every
+        attempt timing out and every retry pause at its longest."""
+        return self.timeout * (self.max_retries + 1) + longest_retry_pauses(self.max_retries)
 
-    def send_unsigned(self, method, url, headers=None, body=None, deadline=None):
-        """One request without API auth (used by IAM login); retried like any other.
-        Returns the raw response for any HTTP status."""
-        return self._send_with_retries(method, url, body, deadline, "IAM request", parse=None, sign=False,
-                                       extra_headers=headers, raise_for_status=False)
+    # -- one call: retries, 401 renewal -------------------------------------
 
-    def _unsigned_sender(self, deadline):
-        def send(method, url, headers=None, body=None):
-            return self.send_unsigned(method, url, headers, body, deadline=deadline)
-        return send
+    def _login(self, method, url, headers, body):
+        """PasswordAuth's way out: the 2xx answer to its login, sent without
+        credentials within the deadline of the call that needs the token."""
+        deadline = getattr(self._local, "deadline", None)
+        if deadline is None:
+            deadline = self.clock() + self.longest_call()
+        return self._call(method, url, body, deadline, self.auth.operation, NO_AUTH, None, headers, login=True)
 
-    def _send_with_retries(self, method, url, body, deadline, operation, parse, sign,
-                           extra_headers=None, raise_for_status=True, unsigned=None):
-        attempt = 0
-        error = None
+    def _call(self, method, url, data, deadline, operation, auth, parse, headers, login=False):
+        attempt, renewed, error = 0, False, None
         while True:
             if self.rate_limiter is not None and not self.rate_limiter.acquire(deadline):
                 # Report what made us wait (often a 429), not the wait itself.
                 raise error or DbssTransportError(
-                    "%s: the wait deadline passed while waiting for the request-rate limit" % (operation or "request"))
-            error, retry_after = None, None
+                    "%s: the wait deadline passed while waiting for the request-rate limit" % operation)
+            prepared = self._prepare(method, url, data, headers, auth)  # signs, or logs in first
             try:
-                response = self._send_once(method, url, body, sign, extra_headers, unsigned)
-            except DbssTransportError as exc:
-                if not exc.transient:
-                    raise
+                return self._accept(self._send(prepared, deadline), operation, parse, login)
+            except (DbssApiError, DbssTransportError) as exc:
                 error = exc
-            else:
-                status = response.status_code
-                if not 200 <= status < 300:
-                    retry_after = parse_retry_after(response.headers.get("Retry-After"))
-                if status == 429 and self.rate_limiter is not None:
-                    self.rate_limiter.on_throttled(retry_after)
-                if not raise_for_status and status not in TRANSIENT_STATUSES:
-                    return response
-                if 200 <= status < 300:
-                    if self.rate_limiter is not None:
-                        self.rate_limiter.on_success()
-                    if parse is None:
-                        return response
-                    value, error = parse(response)
-                    if error is None:
-                        return value
-                else:
-                    error = parse_error_body(status, response.text, request_id=_request_id(response),
-                                             retry_after=retry_after, operation=operation)
-                    if not error.transient:
-                        raise error
-            delay = self._backoff(attempt, retry_after)
-            if attempt >= self.max_retries or not self._time_left(deadline, delay) or (
-                    retry_after is not None and retry_after > RETRY_AFTER_CAP_SECONDS):
-                if not raise_for_status and not isinstance(error, DbssTransportError):
-                    return response
+            if not renewed and getattr(error, "status", None) == 401 and not error.locked and auth.renew(prepared):
+                renewed = True
+                self._debug("401 answered; the credential was renewed, sending again")
+                continue
+            pause = self._retry_pause(error, attempt, deadline)
+            if pause is None:
                 raise error
-            self._debug("transient failure (%s); retry %d of %d in %.2f s" % (error, attempt + 1, self.max_retries, delay))
-            self.sleep(delay)
+            self._debug("transient failure (%s); retry %d of %d in %.2f s" % (error, attempt + 1, self.max_retries, pause))
+            self.sleep(pause)
             attempt += 1
 
-    def _backoff(self, attempt, retry_after):
-        if retry_after is not None:
-            return retry_after
-        return self.rng() * min(RETRY_CAP_SECONDS, RETRY_BASE_SECONDS * (2 ** attempt))
+    def _retry_pause(self, error, attempt, deadline):
+        """Seconds to wait before asking again, or None when the call ends here
+        (a Retry-After longer than the cap or than the deadline allows included)."""
+        if not error.transient or attempt >= self.max_retries:
+            return None
+        retry_after = getattr(error, "retry_after", None)
+        if retry_after is not None and retry_after > RETRY_AFTER_CAP:
+            return None
+        pause = retry_pause(attempt, self.rng) if retry_after is None else retry_after
+        return pause if self.clock() + pause < deadline else None
 
-    def _time_left(self, deadline, delay):
-        return deadline is None or self.clock() + delay < deadline
+    # -- one exchange --------------------------------------------------------
 
-    def _send_once(self, method, url, body, sign, extra_headers, unsigned=None):
-        # ``unsigned``: how a login the auth strategy needs for this call is sent
-        # (request() binds it to the call's deadline); used only when ``sign``.
-        headers = {
-            "User-Agent": user_agent(),
-            "Accept": "application/json",
-        }
-        data = None
-        if body is not None:
-            data = body if isinstance(body, (bytes, str)) else json.dumps(body)
-            headers["Content-Type"] = "application/json;charset=utf-8"
-        if extra_headers:
-            headers.update(extra_headers)
-        if sign and self.auth is not None:
-            headers.update(self.auth.headers_for(method, url, headers, data or "", unsigned))
+    def _prepare(self, method, url, data, headers, auth):
+        try:
+            return self.session.prepare_request(requests.Request(method, url, headers=headers, data=data, auth=auth))
+        except requests.RequestException as exc:
+            raise DbssTransportError("a request to %s cannot be built (%s)" % (_host(url), type(exc).__name__),
+                                     transient=False)
+
+    def _send(self, prepared, deadline):
+        """One exchange within min(timeout, what is left of the deadline); a Reply."""
+        limit = min(self.timeout, deadline - self.clock())
+        host = _host(prepared.url)
+        if limit <= 0:
+            raise DbssTransportError("no time was left before the deadline to ask %s" % host)
+        # What requests.Session.request would add: proxies, CA bundle variables.
+        settings = self.session.merge_environment_settings(prepared.url, {}, True, self.verify, None)
         with self._lock:
             self.requests_sent += 1
-        watchdog = RequestWatchdog(self.timeout)
         try:
-            with watchdog:
-                response = self.session.request(method, url, headers=headers, data=data, timeout=self.timeout,
-                                                verify=self.verify, allow_redirects=False)
-        except requests.exceptions.RequestException as exc:
-            raise self._transport_error(exc, url, watchdog.fired)
-        if watchdog.fired:
-            # The cut may have looked like the end of a body sent without a length.
-            raise self._transport_error(None, url, True)
-        return response
+            response = self.session.send(prepared, timeout=Timeout(total=limit), allow_redirects=False, **settings)
+            try:
+                return Reply(response.status_code, response.headers, read_body(response), None)
+            except MalformedBody as problem:
+                return Reply(response.status_code, response.headers, b"", str(problem))
+        except (requests.RequestException, UrllibError, OSError) as exc:
+            raise self._transport_error(exc, host, limit)
 
-    def _transport_error(self, exc, url, cut_by_watchdog):
+    def _accept(self, reply, operation, parse, login):
+        """The value of a 2xx answer; raises the DbssApiError of any other."""
+        masks = self._masks
+        fields = dict(request_id=quote_text(_request_id(reply.headers), masks, 200), operation=operation)
+        body, problem, refused = None, reply.problem, reply.problem is not None
+        if problem is None:
+            try:
+                body = decode_json(reply.data)
+            except MalformedBody as exc:
+                problem, refused = str(exc), exc.refused
+        if 200 <= reply.status < 300:
+            if self.rate_limiter is not None:
+                self.rate_limiter.on_success()
+            if parse is None:
+                return reply  # the IAM login reads a header, whatever the body
+            if problem is not None:
+                raise DbssApiError(reply.status, error_msg=quote_text(problem, masks), malformed=True, **fields)
+            try:
+                return masks.data(parse(body))
+            except (ValueError, RecursionError) as exc:  # dbss_jobs.MalformedJobs included
+                raise DbssApiError(reply.status, error_msg=quote_text(str(exc), masks), malformed=True,
+                                   from_api=isinstance(body, dict), **fields)
+        error = error_from_body(reply.status, body, quote_text(problem, masks), masks, auth_label=self.auth.label,
+                                retry_after=parse_retry_after(reply.headers.get("Retry-After")),
+                                login_refused=login and reply.status in (400, 401, 403),
+                                malformed=refused, **fields)
+        if error.throttled and self.rate_limiter is not None:
+            # The shared limit slows down; the Retry-After pauses only this call.
+            self.rate_limiter.on_throttled()
+        raise error
+
+    def _transport_error(self, exc, host, limit):
         """A DbssTransportError for an exchange that got no usable answer. Only
-        TLS verification failures and malformed requests are permanent."""
-        host, exceptions = _host_of(url), requests.exceptions
-        if cut_by_watchdog:
-            return DbssTransportError("no complete answer from %s within %s s (timeout; the server was still "
-                                      "sending)" % (host, _fmt(self.timeout)))
-        if isinstance(exc, exceptions.SSLError):
+        TLS verification failures are permanent."""
+        reason = quote_text(_reason(exc), self._masks, 300)
+        if isinstance(exc, requests.exceptions.SSLError):
             return DbssTransportError(
-                "TLS verification of %s failed; set ca_path to the CA bundle that signed its certificate "
-                "(or validate_certs: false for a lab only)" % host, transient=False)
-        if isinstance(exc, exceptions.Timeout):
-            return DbssTransportError("no answer from %s within %s s (timeout)" % (host, _fmt(self.timeout)))
-        if isinstance(exc, exceptions.ConnectionError):
-            return DbssTransportError("connection to %s failed: %s" % (host, _reason(exc)))
-        if isinstance(exc, (exceptions.ChunkedEncodingError, exceptions.ContentDecodingError)):
-            # The connection broke, or the body came garbled, mid-answer: as
-            # transient as a reset before the answer.
-            return DbssTransportError("the answer from %s was cut short or garbled (%s)" % (host, type(exc).__name__))
+                "TLS verification of %s failed (%s); set ca_path to the CA bundle that signed its certificate "
+                "(or validate_certs: false for a lab only)" % (host, reason), transient=False)
+        if isinstance(_cause(exc), LookupTimeout):
+            return DbssTransportError("%s (timeout)" % reason)
+        if isinstance(exc, (requests.exceptions.Timeout, ReadTimeoutError, socket.timeout)):
+            return DbssTransportError("no complete answer from %s within %.3g s (timeout)" % (host, limit))
+        if isinstance(exc, requests.exceptions.ProxyError):
+            return DbssTransportError("connection to %s through the proxy failed: %s" % (host, reason))
+        if isinstance(exc, requests.exceptions.ConnectionError):
+            return DbssTransportError("connection to %s failed: %s" % (host, reason))
+        if isinstance(exc, (UrllibError, OSError)):
+            return DbssTransportError("the answer from %s was cut short (%s)" % (host, type(exc).__name__))
         return DbssTransportError("request to %s failed: %s" % (host, type(exc).__name__), transient=False)
 
     def _debug(self, message):
@@ -334,44 +296,50 @@ class DbssClient:
             self.log(message)
 
 
-AUTH_MODE_LABELS = {
-    "token": "token (auth_token)",
-    "aksk": "AK/SK signing (access_key, secret_key)",
-    "password": "IAM password (user_name, password, domain_name)",
-}
+def _new_session():
+    session = requests.Session()
+    # Our own retries own the policy; urllib3's must not add hidden ones.
+    adapter = BoundedAdapter(pool_connections=4, pool_maxsize=32, max_retries=0)
+    session.mount("https://", adapter)
+    session.mount("http://", adapter)
+    # Every request carries an auth object, so requests never adds one from ~/.netrc.
+    session.auth = NO_AUTH
+    session.headers.clear()
+    # gzip and deflate only: dbss_transport decompresses them within its cap.
+    agent = "%s/%s (Ansible collection; python-requests/%s)" % (COLLECTION_NAME, COLLECTION_VERSION, requests.__version__)
+    session.headers.update({"User-Agent": agent, "Accept": "application/json", "Accept-Encoding": "gzip, deflate"})
+    return session
 
 
-def _authentication_failed(error, auth):
-    """The same 401 error, its message saying which credentials were refused."""
-    label = AUTH_MODE_LABELS.get(getattr(auth, "kind", None), "unknown")
-    error.auth_mode = getattr(auth, "kind", None)
-    error.args = ("authentication failed (mode: %s): %s" % (label, error),)
-    return error
+def _same(value):
+    return value
 
 
-def _request_id(response):
-    headers = response.headers
+def _request_id(headers):
     return headers.get("X-Request-Id") or headers.get("X-Openstack-Request-Id") or headers.get("X-Trace-Id")
 
 
-def _host_of(url):
+def _host(url):
     return urlsplit(url).netloc or url
 
 
-def _fmt(seconds):
-    return ("%g" % seconds)
+def _cause(exc):
+    """The urllib3 error under a requests one (MaxRetryError.reason), or ``exc``."""
+    reason = getattr(exc.args[0] if exc.args else None, "reason", None)
+    return exc if reason is None else reason
 
 
 def _reason(exc):
-    """The innermost reason of a connection error, without the URL repetition
-    requests puts in front (it names the pool and the full path)."""
-    text = str(exc)
+    """The innermost reason of a connection error, without the pool and URL
+    repetition urllib3 and requests put in front."""
+    cause = _cause(exc)
+    texts = [arg for arg in getattr(cause, "args", ()) if isinstance(arg, str)]
+    text = re.sub(r"^(<[^>]*>|\w+\([^)]*\)): ", "", texts[-1] if texts else str(cause))
     for marker in ("Caused by ", "Failed to establish a new connection: "):
-        if marker in text:
-            text = text.split(marker, 1)[1]
+        text = text.split(marker, 1)[-1]
     text = text.strip(" ()'\"")
     if "Connection reset" in text or "RemoteDisconnected" in text or "Connection aborted" in text:
         return "the connection was reset or closed without an answer"
     if "Connection refused" in text:
         return "connection refused"
-    return text[:200]
+    return text

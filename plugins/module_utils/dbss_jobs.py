@@ -17,8 +17,8 @@ Rules (documented in docs/guide.md, "Which job is followed"):
 * With ``job_id``, the job with that ID; when several jobs carry it, the answer
   is ambiguous and the wait fails, naming it.
 
-``ChangeTracker`` turns the successive followed jobs of each resource into
-state-change events; the waiter and the EDA source both use it.
+``ChangeTracker`` turns the jobs followed under each key into state-change
+events; the waiter keys it by resource, the EDA source by (resource, job).
 """
 
 from __future__ import absolute_import, division, print_function
@@ -122,10 +122,10 @@ def followed_job(jobs, job_id=None):
 
 
 class ChangeTracker:
-    """Says when the job followed for a resource changes, as an event.
+    """Says when the job followed under a key (a resource ID) changes, as an event.
 
-    ``observe(resource_id, job, elapsed=None)`` takes the job now followed (a JobBean
-    dict, or None) and returns ``{"resource_id", "job_id", "previous_status",
+    ``observe(key, job, elapsed=None)`` takes the job now followed (a JobBean
+    dict, or None) and returns ``{"resource_id": key, "job_id", "previous_status",
     "status", "elapsed"}`` when it differs from the last one seen, else None:
 
     * a job followed for the first time (or again): ``previous_status`` None;
@@ -133,18 +133,22 @@ class ChangeTracker:
     * the job disappeared: its ``job_id`` and last status, ``status`` None;
     * no job at the first observation, or no change: None.
 
-    ``baseline=True`` makes the first observation of each resource silent.
+    ``baseline=True`` makes the first observation of each key silent.
+    ``forget(key)`` drops what is known of a key: its next observation is a first one.
     """
 
     def __init__(self, baseline=False):
         self.baseline = baseline
-        self._last = {}  # resource_id -> (job_id, status), or None: no job
+        self._last = {}  # key -> (job_id, status), or None: no job
 
-    def observe(self, resource_id, job, elapsed=None):
-        first = resource_id not in self._last
-        before = self._last.get(resource_id)
+    def forget(self, key):
+        self._last.pop(key, None)
+
+    def observe(self, key, job, elapsed=None):
+        first = key not in self._last
+        before = self._last.get(key)
         now = None if job is None else (job.get("job_id"), job.get("status"))
-        self._last[resource_id] = now
+        self._last[key] = now
         if now == before or (first and self.baseline):
             return None
         if now is None:
@@ -152,5 +156,5 @@ class ChangeTracker:
         else:
             job_id, status = now
             previous = before[1] if before is not None and before[0] == job_id else None
-        return {"resource_id": resource_id, "job_id": job_id, "previous_status": previous,
+        return {"resource_id": key, "job_id": job_id, "previous_status": previous,
                 "status": status, "elapsed": elapsed}

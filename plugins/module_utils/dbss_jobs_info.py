@@ -2,12 +2,12 @@
 # Copyright: hwcloud.dbss contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""What dbss_audit_jobs_info does, independent of where it runs.
+"""What dbss_audit_jobs_info does, wherever it runs.
 
 The module (on a target host) and its action plugin (on the controller, for
-live progress) both call ``run_jobs_info``: validate every option, fetch the
-jobs of each resource concurrently, optionally wait for them, then filter and
-shape the result.
+live progress) both call ``jobs_info_task``: validate every option, poll the
+jobs of each resource (one request first, to prove the credential, then the
+rest concurrently), optionally wait for them, then filter and shape one result.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -16,6 +16,7 @@ __metaclass__ = type
 
 import random
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 try:
     import jmespath
@@ -25,15 +26,17 @@ except ImportError:  # pragma: no cover - exercised by the sanity import test
     HAS_JMESPATH = False
 
 from ansible_collections.hwcloud.dbss.plugins.module_utils import dbss_settings as settings
-from ansible_collections.hwcloud.dbss.plugins.module_utils.dbss_duration import parse_duration
 from ansible_collections.hwcloud.dbss.plugins.module_utils.dbss_errors import DbssConfigError, DbssError, DbssFailure
-from ansible_collections.hwcloud.dbss.plugins.module_utils.dbss_fetch import ConcurrentFetcher
-from ansible_collections.hwcloud.dbss.plugins.module_utils.dbss_module import build_client
+from ansible_collections.hwcloud.dbss.plugins.module_utils.dbss_jobs import (
+    DEFAULT_FAILURE_STATES,
+    DEFAULT_PENDING_STATES,
+    DEFAULT_TARGET_STATES,
+    JOB_STATES,
+    newest_job,
+)
+from ansible_collections.hwcloud.dbss.plugins.module_utils.dbss_options import build_client
 from ansible_collections.hwcloud.dbss.plugins.module_utils.dbss_ratelimit import RateLimiter
-from ansible_collections.hwcloud.dbss.plugins.module_utils.dbss_waiter import JOB_STATES, JobWaiter, WaitFailed, WaitSpec, newest_job
-
-# The default cap of the interval between two polls of a resource, in seconds.
-DEFAULT_MAX_SLEEP = 4.0
+from ansible_collections.hwcloud.dbss.plugins.module_utils.dbss_waiter import JobWaiter, WaitFailed, WaitSpec
 
 JOBS_INFO_ARGUMENT_SPEC = dict(
     resource_id=dict(type="str"),
@@ -45,14 +48,13 @@ JOBS_INFO_ARGUMENT_SPEC = dict(
     wait_timeout=dict(type="raw", default=1800),
     wait_delay=dict(type="raw", default=0),
     wait_sleep=dict(type="raw", default=2),
-    # None: DEFAULT_MAX_SLEEP, or wait_sleep when that is larger (so wait_sleep
-    # alone can be raised without also having to set wait_max_sleep).
+    # None: settings.DEFAULT_MAX_SLEEP, or wait_sleep when that is larger.
     wait_max_sleep=dict(type="raw"),
     wait_not_found_timeout=dict(type="raw", default=60),
     wait_max_rps=dict(type="float", default=10.0),
-    target_states=dict(type="list", elements="str", choices=list(JOB_STATES), default=["SUCCESS"]),
-    pending_states=dict(type="list", elements="str", choices=list(JOB_STATES), default=["INIT", "READY", "RUNNING"]),
-    failure_states=dict(type="list", elements="str", choices=list(JOB_STATES), default=["FAIL"]),
+    target_states=dict(type="list", elements="str", choices=list(JOB_STATES), default=list(DEFAULT_TARGET_STATES)),
+    pending_states=dict(type="list", elements="str", choices=list(JOB_STATES), default=list(DEFAULT_PENDING_STATES)),
+    failure_states=dict(type="list", elements="str", choices=list(JOB_STATES), default=list(DEFAULT_FAILURE_STATES)),
 )
 
 JOBS_INFO_MODULE_KWARGS = dict(
@@ -60,6 +62,10 @@ JOBS_INFO_MODULE_KWARGS = dict(
     required_one_of=[("resource_id", "resource_ids")],
     supports_check_mode=True,
 )
+
+# Enough parallelism to hide network latency at the default 10 requests per
+# second; more threads would only queue on the rate limiter.
+MAX_WORKERS = 8
 
 
 class JobsInfoRequest:
@@ -71,13 +77,10 @@ class JobsInfoRequest:
         self.job_id = params.get("job_id")
         if self.job_id is not None and not self.job_id.strip():
             raise DbssConfigError("job_id", "must not be empty")
-        # State names are checked by the argument spec's choices; the wait's
-        # lists (non-empty target, disjoint) by WaitSpec.validate, and
-        # wait_max_rps by the RateLimiter built from it.
         self.status = params.get("status") or []
         self.query = _compile_query(params.get("query"))
         self.wait = bool(params.get("wait"))
-        self.max_rps = params.get("wait_max_rps")
+        self.max_rps = settings.validate_rate(params.get("wait_max_rps"), "wait_max_rps")
         self.wait_spec = None
         if self.wait:
             if self.job_id is not None and len(self.resource_ids) > 1:
@@ -86,28 +89,12 @@ class JobsInfoRequest:
                 raise DbssConfigError("job_id", "with wait=true follows one job of one resource: give a single "
                                                 "resource (resource_id), or leave job_id out to follow each "
                                                 "resource's newest job")
-            timeout = parse_duration(params.get("wait_timeout"), "wait_timeout")
-            delay = parse_duration(params.get("wait_delay"), "wait_delay", allow_zero=True)
-            sleep = parse_duration(params.get("wait_sleep"), "wait_sleep")
+            wait = settings.validate_wait(params)
             self.wait_spec = WaitSpec(
-                target_states=tuple(params.get("target_states") or ()),
-                pending_states=tuple(params.get("pending_states") or ()),
-                failure_states=tuple(params.get("failure_states") or ()),
-                timeout=timeout,
-                delay=delay,
-                sleep=sleep,
-                max_sleep=_max_sleep(params.get("wait_max_sleep"), sleep),
-                not_found_timeout=parse_duration(params.get("wait_not_found_timeout"), "wait_not_found_timeout", allow_zero=True),
-                job_id=self.job_id,
-            )
-            self.wait_spec.validate()
-
-
-def _max_sleep(value, sleep):
-    """wait_max_sleep as given, else the default cap raised to wait_sleep."""
-    if value is not None:
-        return parse_duration(value, "wait_max_sleep")
-    return max(DEFAULT_MAX_SLEEP, sleep)
+                target_states=wait["target_states"], pending_states=wait["pending_states"],
+                failure_states=wait["failure_states"], timeout=wait["timeout"], delay=wait["delay"],
+                sleep=wait["sleep"], max_sleep=wait["max_sleep"], not_found_timeout=wait["not_found_timeout"],
+                job_id=self.job_id)
 
 
 def _compile_query(expression):
@@ -121,12 +108,47 @@ def _compile_query(expression):
         raise DbssConfigError("query", "is not a valid JMESPath expression: %s" % str(exc).replace("\n", " "))
 
 
+class JobsPoller:
+    """``poll(resource_ids, deadline)`` -> {resource_id: jobs, or the DbssError}.
+
+    Until the client has seen the credential accepted, one resource is polled
+    alone first: a wrong credential then reaches the API once, and the client
+    answers every other resource with the same refusal without sending it."""
+
+    def __init__(self, client):
+        self.client = client
+        self._pool = None
+
+    def __call__(self, resource_ids, deadline=None):
+        ids = list(resource_ids)
+        results = {}
+        if not self.client.authenticated:
+            first = ids.pop(0)
+            results[first] = self._one(first, deadline)
+        if len(ids) == 1:
+            results[ids[0]] = self._one(ids[0], deadline)
+        elif ids:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(max_workers=min(MAX_WORKERS, len(ids)))
+            futures = [(rid, self._pool.submit(self._one, rid, deadline)) for rid in ids]
+            results.update((rid, future.result()) for rid, future in futures)
+        return results
+
+    def _one(self, resource_id, deadline):
+        try:
+            return self.client.list_jobs(resource_id, deadline=deadline)
+        except DbssError as error:
+            return error
+
+    def close(self):
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+
+
 def _keep(job, request):
     if request.job_id is not None and job.get("job_id") != request.job_id:
         return False
-    if request.status and job.get("status") not in request.status:
-        return False
-    return True
+    return not request.status or job.get("status") in request.status
 
 
 def shape_result(request, jobs_by_resource):
@@ -136,7 +158,7 @@ def shape_result(request, jobs_by_resource):
         kept = [job for job in jobs_by_resource.get(resource_id) or [] if _keep(job, request)]
         all_jobs.extend(kept)
         resources[resource_id] = {"jobs": kept, "job": newest_job(kept)}
-    result = {"changed": False, "jobs": all_jobs, "job": newest_job(all_jobs)}
+    result = {"jobs": all_jobs, "job": newest_job(all_jobs)}
     if not request.single:
         result["resources"] = resources
     if request.query is not None:
@@ -144,72 +166,55 @@ def shape_result(request, jobs_by_resource):
     return result
 
 
-def jobs_info_task(params, on_event=None):
+def jobs_info_task(params, masker, on_event=None):
     """run_jobs_info with a client built from the task's own options."""
-    return run_jobs_info(params, lambda limiter: build_client(params, rate_limiter=limiter), on_event=on_event)
+    return run_jobs_info(params, lambda limiter: build_client(params, masker, rate_limiter=limiter),
+                         on_event=on_event)
 
 
 def run_jobs_info(params, client_factory, on_event=None, clock=time.monotonic, sleep=time.sleep, rng=random.random):
     """Run dbss_audit_jobs_info. ``client_factory(rate_limiter)`` returns a
-    DbssClient built from the (already validated) shared options."""
+    DbssClient built from the shared options (it validates them)."""
     request = JobsInfoRequest(params)
-    limiter = RateLimiter(rate=request.max_rps, clock=clock, sleep=sleep, option="wait_max_rps")
+    limiter = RateLimiter(request.max_rps, clock=clock, sleep=sleep)
     client = client_factory(limiter)
-    fetcher = ConcurrentFetcher(client)
+    poller = JobsPoller(client)
     # Said on success and on failure alike: a failed run is when it matters most.
     warnings = [] if client.verify else [
         "validate_certs is false: the TLS certificate of %s was not verified; "
         "use ca_path to trust a private CA instead" % client.base_url]
     try:
-        if not request.wait:
-            result = shape_result(request, fetcher.fetch_all_or_raise(request.resource_ids))
+        if request.wait:
+            result = _wait(request, client, poller, on_event, clock, sleep, rng)
         else:
-            result = _wait(request, client, fetcher, on_event, clock, sleep, rng)
+            answers = poller(request.resource_ids)
+            for resource_id in request.resource_ids:
+                if isinstance(answers[resource_id], DbssError):
+                    raise answers[resource_id]
+            result = shape_result(request, answers)
     except DbssError as error:
         error.warnings = warnings
         raise
     finally:
-        fetcher.close()
+        poller.close()
         client.close()
     if warnings:
         result["warnings"] = warnings
     return result
 
 
-def _wait(request, client, fetcher, on_event, clock, sleep, rng):
-    events = []
-
-    def record(event):
-        events.append(event)
-        if on_event is not None:
-            on_event(event)
-
-    waiter = JobWaiter(request.wait_spec, fetcher.fetch, clock=clock, sleep=sleep, rng=rng, on_event=record)
+def _wait(request, client, poller, on_event, clock, sleep, rng):
+    waiter = JobWaiter(request.wait_spec, poller, clock=clock, sleep=sleep, rng=rng, on_event=on_event,
+                       endpoint=client.base_url)
     try:
         outcome = waiter.wait(request.resource_ids)
     except WaitFailed as failed:
-        fields = shape_result(request, fetcher.last_jobs)
-        fields.update(_wait_fields(failed, client, events))
-        fields["failure_kind"] = failed.kind
-        fields["unfinished"] = list(failed.unfinished)
-        fields["errors"] = dict(failed.errors or {})
-        if failed.job is not None:
-            fields["job"] = failed.job
-        if failed.resource_id is not None:
-            fields["resource_id"] = failed.resource_id
-        cause = getattr(failed, "cause", None)
-        if isinstance(cause, DbssError):
-            fields.update(cause.to_result())
+        fields = shape_result(request, failed.jobs)
+        # The newest job of all resources says nothing about this failure; the
+        # waiter names the failing resource's own job when there is one.
+        fields.pop("job")
+        fields.update(failed.to_result(), requests=client.requests_sent)
         raise DbssFailure(str(failed), fields)
-    result = shape_result(request, fetcher.last_jobs)
-    result.update(_wait_fields(outcome, client, events))
+    result = shape_result(request, outcome.jobs)
+    result.update(outcome.to_result(), requests=client.requests_sent)
     return result
-
-
-def _wait_fields(outcome, client, events):
-    return {
-        "events": [event for event in events if "status" in event],
-        "elapsed": round(outcome.elapsed, 3),
-        "polls": client.requests_sent,
-        "states": dict(outcome.states),
-    }

@@ -2,195 +2,312 @@
 # Copyright: hwcloud.dbss contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""A total time limit for one HTTP exchange.
+"""One HTTP exchange, bounded in time and in memory.
 
-requests' ``timeout`` bounds each socket operation, not the exchange: a server
-(or a broken middlebox) that sends one byte every few seconds keeps a request
-alive for ever, and with it a wait that should have ended at its deadline.
+Time: the client gives each exchange a limit (``urllib3.Timeout(total=...)``:
+the timeout or what is left of the caller's deadline, if shorter) and every
+stage keeps to what remains of it. The name lookup runs in a daemon thread,
+abandoned when the limit passes (``getaddrinfo`` cannot be interrupted; a
+daemon thread, unlike a ThreadPoolExecutor's, never holds the interpreter at
+exit); connecting, then the TLS handshake, get what is left; every read of the
+answer (status line, headers, body) first sets the socket timeout to what is
+left, so a server trickling one byte at a time is cut at the limit. TLS still
+verifies, and sends SNI for, the real host name; HTTP(S) proxies work (their
+name is the one looked up); through SOCKS only the per-read timeout applies.
 
-``RequestWatchdog`` closes that gap. It is armed around one ``session.request``
-call; the connection that call uses registers itself with it (through the
-connection classes of ``WatchedAdapter``), and when the limit passes the
-watchdog shuts that connection's socket down. The blocked read then fails at
-once, and the client reports a timeout. A connection reused later by another
-request is registered to that request's watchdog, so a late timer never cuts
-someone else's exchange.
-
-Only the plain HTTP and HTTPS pools are watched; through a SOCKS proxy the
-per-operation timeout still applies.
+Memory: ``read_body`` reads at most ``MAX_BODY_BYTES`` (4 MiB after
+decompression, some 8,000 JobBeans) in 64 KiB chunks, and inflates gzip and
+deflate itself with a bounded output, so a small body that inflates to
+gigabytes stops at the cap. Over the cap, or an encoding not read here (br,
+zstd, ...): ``MalformedBody``. ``decode_json`` refuses JSON nested deeper than
+``MAX_JSON_DEPTH`` and numbers of more than ``MAX_NUMBER_DIGITS`` digits
+(``int()`` of a huge digit string takes quadratic time).
 """
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import heapq
-import itertools
+import http.client
+import io
+import json
 import socket
 import threading
 import time
+import zlib
 
 try:
     from requests.adapters import HTTPAdapter
     from urllib3.connection import HTTPConnection, HTTPSConnection
     from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+    from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
+    from urllib3.util.connection import allowed_gai_family
     HAS_URLLIB3 = True
 except ImportError:  # pragma: no cover - the client reports the missing requests library
-    HTTPAdapter = object
+    HTTPAdapter = ConnectTimeoutError = object
     HAS_URLLIB3 = False
 
-_active = threading.local()
-
-# How often an expired watchdog looks again for a socket that is still connecting.
-RECHECK_SECONDS = 0.05
-
-
-class WatchdogScheduler:
-    """One daemon thread that fires the watchdogs whose time is up.
-
-    A timer thread per request would cost more CPU than the request itself; here
-    arming is a heap push, and a finished exchange just marks its watchdog done
-    (the thread drops it when its time comes). The thread starts on first use,
-    and again in a forked child, where the parent's thread does not exist."""
-
-    def __init__(self, clock=time.monotonic):
-        self.clock = clock
-        self._cond = threading.Condition()
-        self._heap = []
-        self._order = itertools.count()  # ties: first armed, first fired
-        self._thread = None
-
-    def schedule(self, seconds, watchdog):
-        with self._cond:
-            heapq.heappush(self._heap, (self.clock() + seconds, next(self._order), watchdog))
-            if self._thread is None or not self._thread.is_alive():
-                self._thread = threading.Thread(target=self._run, name="dbss-request-watchdog")
-                self._thread.daemon = True
-                self._thread.start()
-            elif self._heap[0][2] is watchdog:
-                self._cond.notify()  # earlier than what the thread sleeps towards
-
-    def _next_due(self):
-        """Block until a watchdog is due; pop and return it."""
-        with self._cond:
-            while True:
-                if not self._heap:
-                    self._cond.wait()
-                    continue
-                due, _order, watchdog = self._heap[0]
-                left = due - self.clock()
-                if left > 0:
-                    self._cond.wait(left)
-                    continue
-                heapq.heappop(self._heap)
-                return watchdog
-
-    def _run(self):
-        while True:
-            self._next_due().fire()
+MAX_BODY_BYTES = 4 * 1024 * 1024
+MAX_JSON_DEPTH = 32
+MAX_NUMBER_DIGITS = 4300  # Python's own limit for int() (3.11+), for every version and floats too
+CHUNK_BYTES = 64 * 1024
 
 
-SCHEDULER = WatchdogScheduler()
+class MalformedBody(ValueError):
+    """An unusable answer body; the message says why. ``refused``: this code
+    would not read it (too large, too deep, ...), rather than it not being JSON."""
+
+    def __init__(self, message, refused=True):
+        super(MalformedBody, self).__init__(message)
+        self.refused = refused
 
 
-class RequestWatchdog:
-    """Arms a time limit for one exchange (``with RequestWatchdog(seconds) as dog:``);
-    ``dog.fired`` says afterwards whether it had to cut the connection."""
-
-    def __init__(self, seconds, scheduler=None):
-        self.seconds = seconds
-        self.fired = False
-        self.scheduler = scheduler or SCHEDULER
-        self._lock = threading.Lock()
-        self._connection = None
-        self._done = False
-
-    def __enter__(self):
-        _active.watchdog = self
-        self.scheduler.schedule(self.seconds, self)
-        return self
-
-    def __exit__(self, *exc_info):
-        with self._lock:
-            self._done = True
-        _active.watchdog = None
-        return False
-
-    def attach(self, connection):
-        with self._lock:
-            self._connection = connection
-            connection.dbss_watchdog = self
-
-    def fire(self):
-        """The time is up: cut the exchange's connection, if it is still this one's."""
-        with self._lock:
-            connection = self._connection
-            if self._done or (connection is not None and getattr(connection, "dbss_watchdog", None) is not self):
-                return
-            sock = getattr(connection, "sock", None) if connection is not None else None
-            if sock is None:
-                # Still resolving or connecting (bounded by the connect timeout):
-                # look again shortly, so a slow connect cannot buy a slow read.
-                self.scheduler.schedule(RECHECK_SECONDS, self)
-                return
-            self.fired = True
-            try:
-                sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
+def _left(deadline):
+    """Seconds until ``deadline`` (time.monotonic); socket.timeout once none are left."""
+    if deadline is None:
+        return None
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise socket.timeout("the exchange's time limit passed")
+    return left
 
 
-def _register(connection):
-    watchdog = getattr(_active, "watchdog", None)
-    if watchdog is not None:
-        watchdog.attach(connection)
+def resolve(host, port, timeout):
+    """``getaddrinfo`` for a TCP connection, or None when it did not finish
+    within ``timeout`` seconds (the lookup is then abandoned to its thread)."""
+    found = {}
+
+    def lookup():
+        try:
+            found["addresses"] = socket.getaddrinfo(host, port, allowed_gai_family(), socket.SOCK_STREAM)
+        except Exception as exc:  # pylint: disable=broad-except
+            # handed to the waiting thread, which raises it
+            found["error"] = exc
+
+    thread = threading.Thread(target=lookup, name="dbss-resolve %s" % host, daemon=True)
+    thread.start()
+    thread.join(timeout)
+    if thread.is_alive():
+        return None
+    if "error" in found:
+        raise found["error"]
+    return found["addresses"]
 
 
-def _watched(connection_class):
-    """A subclass of one of urllib3's connection classes whose every request
-    registers the connection with the calling thread's watchdog."""
+def _connect(addresses, deadline, source_address, options):
+    """A socket connected to the first address that answers within the deadline."""
+    error = OSError("the name resolved to no address")
+    for family, kind, proto, _name, address in addresses:
+        sock = socket.socket(family, kind, proto)
+        try:
+            for option in options or ():
+                sock.setsockopt(*option)
+            if source_address:
+                sock.bind(source_address)
+            sock.settimeout(_left(deadline))
+            sock.connect(address)
+            # The TLS handshake that follows gets only what is left.
+            sock.settimeout(_left(deadline))
+            return sock
+        except OSError as exc:
+            sock.close()
+            error = exc
+    raise error
 
-    class Watched(connection_class):
-        def request(self, *args, **kwargs):  # pylint: disable=arguments-differ
-            _register(self)
-            return connection_class.request(self, *args, **kwargs)
 
-        def request_chunked(self, *args, **kwargs):  # urllib3 1.x only
-            _register(self)
-            return connection_class.request_chunked(self, *args, **kwargs)
+class _DeadlineReader(io.RawIOBase):
+    """The socket as a file whose every read ends by the deadline. It holds
+    the file http.client made, unread: that keeps the socket open until the
+    answer is read, even when the connection lets go of it (``Connection: close``)."""
 
-    Watched.__name__ = "Watched" + connection_class.__name__
-    return Watched
+    def __init__(self, sock, deadline, plain):
+        super(_DeadlineReader, self).__init__()
+        self._sock = sock
+        self._deadline = deadline
+        self._plain = plain
+
+    def readable(self):
+        return True
+
+    def readinto(self, buffer):
+        self._sock.settimeout(_left(self._deadline))
+        return self._sock.recv_into(buffer)
+
+    def close(self):
+        self._plain.close()
+        super(_DeadlineReader, self).close()
+
+
+class DeadlineResponse(http.client.HTTPResponse):
+    """http.client's response, read through a _DeadlineReader. The limit is the
+    socket timeout urllib3 set for the answer (what is left of the exchange's
+    total), counted from now."""
+
+    def __init__(self, sock, *args, **kwargs):
+        http.client.HTTPResponse.__init__(self, sock, *args, **kwargs)
+        limit = sock.gettimeout()
+        if limit is not None:
+            self.fp = io.BufferedReader(_DeadlineReader(sock, time.monotonic() + limit, self.fp))
+
+
+class LookupTimeout(ConnectTimeoutError):
+    """The name lookup did not finish within the exchange's limit."""
 
 
 if HAS_URLLIB3:
-    _WatchedHTTPConnection = _watched(HTTPConnection)
-    _WatchedHTTPSConnection = _watched(HTTPSConnection)
+    class _BoundedConnection:
+        """Resolves and connects within the connect timeout, which urllib3 sets
+        to what is left of the exchange's total."""
 
-    class _WatchedHTTPPool(HTTPConnectionPool):
-        ConnectionCls = _WatchedHTTPConnection
+        response_class = DeadlineResponse
 
-    class _WatchedHTTPSPool(HTTPSConnectionPool):
-        ConnectionCls = _WatchedHTTPSConnection
+        def request(self, *args, **kwargs):  # pylint: disable=arguments-differ
+            if self.sock is not None and isinstance(self.timeout, (int, float)):
+                self.sock.settimeout(self.timeout)  # a reused socket keeps the last answer's short timeout
+            return super(_BoundedConnection, self).request(*args, **kwargs)
+
+        def _new_conn(self):
+            limit = self.timeout if isinstance(self.timeout, (int, float)) else None
+            deadline = None if limit is None else time.monotonic() + limit
+            host = self._dns_host.strip("[]")
+            try:
+                addresses = resolve(host, self.port, limit)
+            except (OSError, UnicodeError) as exc:
+                raise NewConnectionError(self, "the name lookup of %s failed: %s" % (host, exc))
+            if addresses is None:
+                raise LookupTimeout(self, "the name lookup of %s did not finish within %.3g s" % (host, limit))
+            try:
+                return _connect(addresses, deadline, self.source_address, self.socket_options)
+            except socket.timeout:
+                raise ConnectTimeoutError(self, "connecting to %s timed out" % host)
+            except OSError as exc:
+                raise NewConnectionError(self, "Failed to establish a new connection: %s" % exc)
+
+    class _HTTPConnection(_BoundedConnection, HTTPConnection):
+        pass
+
+    class _HTTPSConnection(_BoundedConnection, HTTPSConnection):
+        pass
+
+    class _HTTPPool(HTTPConnectionPool):
+        ConnectionCls = _HTTPConnection
+
+    class _HTTPSPool(HTTPSConnectionPool):
+        ConnectionCls = _HTTPSConnection
 
     _PLAIN_POOLS = {"http": HTTPConnectionPool, "https": HTTPSConnectionPool}
-    _WATCHED_POOLS = {"http": _WatchedHTTPPool, "https": _WatchedHTTPSPool}
+    _BOUNDED_POOLS = {"http": _HTTPPool, "https": _HTTPSPool}
 
 
-def _watch(manager):
-    """Swap a pool manager's plain pools for watched ones (SOCKS managers keep theirs)."""
+def _bounded(manager):
+    """Swap a pool manager's plain pools for bounded ones (SOCKS managers keep theirs)."""
     if dict(manager.pool_classes_by_scheme) == _PLAIN_POOLS:
-        manager.pool_classes_by_scheme = dict(_WATCHED_POOLS)
+        manager.pool_classes_by_scheme = dict(_BOUNDED_POOLS)
     return manager
 
 
-class WatchedAdapter(HTTPAdapter):
-    """requests' HTTPAdapter whose connections register with the RequestWatchdog
-    armed by the calling thread."""
+class BoundedAdapter(HTTPAdapter):
+    """requests' HTTPAdapter whose connections keep to the exchange's limit."""
 
     def init_poolmanager(self, *args, **kwargs):
-        super(WatchedAdapter, self).init_poolmanager(*args, **kwargs)
-        _watch(self.poolmanager)
+        super(BoundedAdapter, self).init_poolmanager(*args, **kwargs)
+        _bounded(self.poolmanager)
 
     def proxy_manager_for(self, proxy, **proxy_kwargs):
-        return _watch(super(WatchedAdapter, self).proxy_manager_for(proxy, **proxy_kwargs))
+        return _bounded(super(BoundedAdapter, self).proxy_manager_for(proxy, **proxy_kwargs))
+
+
+def _decoder(content_encoding):
+    """A bounded decompressor for the answer's Content-Encoding, None for none."""
+    encoding = (content_encoding or "identity").strip().lower()
+    if encoding == "identity":
+        return None
+    if encoding in ("gzip", "x-gzip", "deflate"):
+        return zlib.decompressobj(32 + zlib.MAX_WBITS)  # a gzip or zlib header, detected
+    raise MalformedBody("the answer is in an encoding this collection does not read (Content-Encoding: %.40s)"
+                        % encoding)
+
+
+def _too_large(cap):
+    return MalformedBody("the answer is larger than %d MiB, the most this collection reads" % (cap // (1024 * 1024)))
+
+
+def read_body(response, cap=MAX_BODY_BYTES):
+    """The whole body of a streamed requests response, decompressed, at most
+    ``cap`` bytes. Raises MalformedBody; network errors pass through (urllib3's
+    or OSError). The connection goes back to the pool only after a complete read."""
+    try:
+        decoder = _decoder(response.headers.get("Content-Encoding"))
+        declared = response.headers.get("Content-Length", "")
+        if declared.isdigit() and int(declared) > cap:
+            raise _too_large(cap)
+        parts, size, received = [], 0, 0
+        while True:
+            chunk = response.raw.read(CHUNK_BYTES, decode_content=False)
+            if not chunk:
+                break
+            received += len(chunk)
+            if decoder is not None:
+                # At most one byte more than the room left: enough to know it is too much.
+                chunk = decoder.decompress(chunk, cap - size + 1)
+            size += len(chunk)
+            if size > cap or received > cap + CHUNK_BYTES:
+                raise _too_large(cap)
+            parts.append(chunk)
+        if declared.isdigit() and received != int(declared):  # urllib3 1.x does not check
+            raise MalformedBody("the answer was cut short after %d of %s bytes" % (received, declared))
+        if decoder is not None and received and not decoder.eof:
+            raise MalformedBody("the compressed answer was cut short")
+    except zlib.error:
+        response.close()
+        raise MalformedBody("the compressed answer is garbled")
+    except BaseException:
+        response.close()
+        raise
+    response.raw.release_conn()
+    return b"".join(parts)
+
+
+def _short_number(convert):
+    def parse(text):
+        if len(text) > MAX_NUMBER_DIGITS:
+            raise MalformedBody("the JSON answer holds a number of more than %d digits" % MAX_NUMBER_DIGITS)
+        return convert(text)
+    return parse
+
+
+def _deeper_than(value, limit):
+    """True when containers nest more than ``limit`` levels (no recursion)."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        children = item.values() if isinstance(item, dict) else item
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
+    return False
+
+
+def describe_non_json(data):
+    """One line that tells the user what came back when it was not JSON."""
+    stripped = (data or b"").strip()
+    if not stripped:
+        return "empty response body"
+    if stripped.startswith(b"<"):
+        return "non-JSON response body (an HTML page, likely from a gateway or proxy)"
+    return "response body is not valid JSON (%d bytes, possibly truncated)" % len(data)
+
+
+def decode_json(data):
+    """The JSON value of a body; raises MalformedBody saying what it is instead."""
+    try:
+        value = json.loads(data, parse_int=_short_number(int), parse_float=_short_number(float))
+    except RecursionError:
+        raise MalformedBody("the JSON answer is nested deeper than %d levels" % MAX_JSON_DEPTH)
+    except MalformedBody:
+        raise
+    except ValueError:  # not JSON, not UTF-8, or an integer too long to read safely
+        raise MalformedBody(describe_non_json(data), refused=False)
+    if isinstance(value, (dict, list)) and _deeper_than(value, MAX_JSON_DEPTH):
+        raise MalformedBody("the JSON answer is nested deeper than %d levels" % MAX_JSON_DEPTH)
+    return value

@@ -64,7 +64,7 @@ __metaclass__ = type
 
 from collections import namedtuple
 
-from ansible_collections.hwcloud.dbss.plugins.module_utils.dbss_duration import format_seconds
+from ansible_collections.hwcloud.dbss.plugins.module_utils.dbss_settings import format_seconds
 from ansible_collections.hwcloud.dbss.plugins.module_utils.dbss_errors import DbssError
 from ansible_collections.hwcloud.dbss.plugins.module_utils.dbss_jobs import (
     DEFAULT_FAILURE_STATES, DEFAULT_PENDING_STATES, DEFAULT_TARGET_STATES, JOB_STATES, AmbiguousJob, ChangeTracker,

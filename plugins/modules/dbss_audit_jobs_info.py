@@ -44,7 +44,7 @@ options:
   resource_id:
     description:
       - ID of one audit instance, as returned in C(resource_id) by the instance list API.
-      - 1 to 128 characters of V(A-Z), V(a-z), V(0-9), V(_), V(-) or V(.), without V(..).
+      - 1 to 128 characters of V(A-Z), V(a-z), V(0-9), V(_), V(-) or V(.), without V(..) and not V(.) alone.
       - Exactly one of O(resource_id) and O(resource_ids) is required.
     type: str
   resource_ids:
@@ -74,16 +74,22 @@ options:
   wait:
     description:
       - Wait until the followed job of every resource is in one of O(target_states).
-      - The followed job is O(job_id) if given, else the newest job of the resource (by C(begin_time)).
+      - The followed job is O(job_id) if given, else the newest job of the resource (by C(begin_time);
+        a job without a usable C(begin_time) has not begun yet and counts as the newest).
       - The wait fails at the first poll that sees a job in O(failure_states), at once on a state
         in none of the three lists, on a permanent API error (400, 401 that a new login cannot cure,
-        403, 404), when a resource shows no job for longer than O(wait_not_found_timeout),
-        and at O(wait_timeout). Transient errors (timeouts, connection errors, HTTP 429, 500, 502, 503, 504) only delay it.
+        403, 404), when O(job_id) matches several jobs, when a resource shows no job for longer than
+        O(wait_not_found_timeout), and at O(wait_timeout). Transient errors (timeouts, connection errors,
+        HTTP 429, 500, 502, 503, 504, malformed answers) only delay it, with two exceptions. While the
+        endpoint has never answered like the DBSS API (only connection failures, names that do not
+        resolve or answers that are not JSON), the wait gives up after 60 seconds, naming the endpoint
+        (RV(failure_kind=unreachable)). A C(Retry-After) that reaches past the deadline ends the wait at once.
+      - A credential the API refuses (401 that a new login cannot cure, 403) is sent once, not once per resource.
     type: bool
     default: false
   wait_timeout:
     description:
-      - How long to wait in total; seconds, or a duration such as V(20m), V(1h30m) or V(90s).
+      - How long to wait in total; seconds, or a duration such as V(20m), V(1h30m) or V(90s). At most V(24h).
       - The task ends at most one request O(timeout) after it.
     type: raw
     default: 1800
@@ -95,7 +101,7 @@ options:
     default: 0
   wait_sleep:
     description:
-      - First interval between two polls of a resource (seconds or a duration), above 0.
+      - First interval between two polls of a resource (seconds or a duration), above 0, at most V(1h).
       - The interval doubles after every poll, up to O(wait_max_sleep); each pause is drawn between
         80% and 100% of it, so many resources do not poll in lockstep. It starts again from
         O(wait_sleep) only when the resource's followed job changes (a new job appears, or the job
@@ -104,19 +110,20 @@ options:
     default: 2
   wait_max_sleep:
     description:
-      - Longest interval between two polls of a resource (seconds or a duration); not below O(wait_sleep).
+      - Longest interval between two polls of a resource (seconds or a duration); not below O(wait_sleep),
+        at most V(1h).
       - When not set, V(4), or O(wait_sleep) if that is larger.
     type: raw
   wait_not_found_timeout:
     description:
       - How long a resource may show no job to follow (seconds or a duration) before the wait fails.
-        V(0) fails at the first poll that finds none.
+        V(0) fails at the first poll that finds none. At most V(24h).
     type: raw
     default: 60
   wait_max_rps:
     description:
-      - Most API requests per second for the whole task, shared by every resource. After an HTTP 429
-        the rate is lowered, then raised again step by step.
+      - Most API requests per second for the whole task, shared by every resource, above 0 and at most
+        V(1000). After an HTTP 429 the rate is lowered, then raised again step by step.
     type: float
     default: 10
   target_states:
@@ -141,7 +148,13 @@ options:
     choices: [INIT, READY, RUNNING, SUCCESS, FAIL]
     default: [FAIL]
 notes:
-  - Jobs are ranked by C(begin_time); a job without one ranks oldest, and jobs with equal C(begin_time) keep the API's order.
+  - Jobs are ranked by C(begin_time). A job without a usable one has not begun yet and ranks newest (fail
+    closed, so an older finished job can never open a gate past a newer one); jobs with equal C(begin_time)
+    keep the API's order.
+  - An answer that lists a job of another resource is malformed for the resource asked about, and an answer
+    without C(jobs) (or with C(jobs=null)) lists no job.
+  - Answers are read up to 4 MiB (after decompression); a larger one is malformed. Every request has a
+    deadline that covers name resolution, connecting and reading.
 """
 
 EXAMPLES = r"""
@@ -250,8 +263,8 @@ jobs:
 job:
   description:
     - The newest kept job (by C(begin_time)), or V(null) when no job is kept.
-    - When a wait fails on a job, that job.
-  returned: on success, and when a wait fails
+    - When a wait fails on one resource's job, that job; never a job of another resource.
+  returned: on success, and when a wait fails on one resource's job
   type: dict
 resources:
   description: For each resource of O(resource_ids), its kept jobs and newest kept job.
@@ -271,10 +284,15 @@ elapsed:
   type: float
   sample: 42.7
 polls:
-  description: HTTP requests sent during the wait (retries and logins included).
+  description: Polls of a resource's jobs during the wait (one per resource per round).
   returned: when O(wait=true)
   type: int
   sample: 14
+requests:
+  description: HTTP requests sent during the wait (retries and logins included).
+  returned: when O(wait=true)
+  type: int
+  sample: 15
 states:
   description: Last state seen of each resource's followed job (V(null) if none was found).
   returned: when O(wait=true)
@@ -289,7 +307,8 @@ events:
   elements: dict
 failure_kind:
   description:
-    - Why a wait failed, one of V(failed), V(unexpected_state), V(not_found), V(api_error), V(timeout).
+    - Why a wait failed, one of V(failed), V(unexpected_state), V(not_found), V(api_error), V(unreachable),
+      V(timeout).
   returned: on a failed wait
   type: str
 resource_id:
@@ -350,7 +369,7 @@ from ansible_collections.hwcloud.dbss.plugins.module_utils.dbss_jobs_info import
 
 def main():
     module = DbssModule(JOBS_INFO_ARGUMENT_SPEC, **JOBS_INFO_MODULE_KWARGS)
-    module.run(lambda params, dummy: jobs_info_task(params))
+    module.run(jobs_info_task)
 
 
 if __name__ == "__main__":

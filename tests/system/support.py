@@ -22,7 +22,7 @@ from ansible_collections.hwcloud.dbss.plugins.module_utils.dbss_jobs_info import
     JOBS_INFO_MODULE_KWARGS,
     jobs_info_task,
 )
-from ansible_collections.hwcloud.dbss.plugins.module_utils.dbss_module import run_as_task
+from ansible_collections.hwcloud.dbss.plugins.module_utils.dbss_options import run_as_task
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 

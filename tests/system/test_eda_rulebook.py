@@ -4,7 +4,9 @@
 
 The source plugin hwcloud.dbss.dbss_audit_jobs is loaded from the collection
 (ANSIBLE_COLLECTIONS_PATH), a job that succeeds must run on_success.yml and a
-job that fails must run on_failure.yml; both playbooks leave a marker file.
+job that fails must run on_failure.yml; both playbooks leave a marker file. A
+refused token stops ansible-rulebook after one request, whatever the number of
+resources, with a message naming the authentication mode.
 
 ansible-rulebook is looked for in, in order: $HWCLOUD_DBSS_RULEBOOK (the
 executable), $HWCLOUD_DBSS_EDA_VENV/bin, <collection>/.venv/eda/bin, PATH.
@@ -113,16 +115,17 @@ def stop(proc):
             proc.wait(timeout=20)
 
 
-def test_example_rulebook_runs_the_success_and_failure_playbooks(start_emulator, tmp_path):
+def start_rulebook(emu, tmp_path, variables, token=TOKEN):
+    """ansible-rulebook running the example rulebook from a copy of docs/examples/eda,
+    in its own process group; returns (process, log path, marker folder)."""
     if not rulebook_python_has(["requests", "ansible"]):
         pytest.skip("the ansible-rulebook environment (%s) lacks requests or ansible-core, which the source needs"
                     % os.path.dirname(RULEBOOK))
-    emu = start_emulator()
     work = tmp_path / "work"
     work.mkdir()
     for name in ("rulebook.yml", "on_success.yml", "on_failure.yml", "inventory.yml"):
         shutil.copy(os.path.join(EXAMPLES, name), str(work / name))
-    (work / "vars.yml").write_text("resource_ids: [res-e2e-ok, res-e2e-bad]\ndbss_interval: 0.5\n")
+    (work / "vars.yml").write_text(variables)
     markers = tmp_path / "markers"
     markers.mkdir()
 
@@ -135,16 +138,22 @@ def test_example_rulebook_runs_the_success_and_failure_playbooks(start_emulator,
         "ANSIBLE_LOCAL_TEMP": tempfile.mkdtemp(prefix="ansible-local-", dir=str(tmp_path)),
         "HW_PROJECT_ID": PROJECT,
         "HW_DBSS_ENDPOINT": emu.url,
-        "HW_AUTH_TOKEN": TOKEN,
+        "HW_AUTH_TOKEN": token,
         "HW_MAX_RETRIES": "2",
         "DBSS_EDA_MARKER_DIR": str(markers),
     })
     log_path = str(tmp_path / "ansible-rulebook.log")
-    deadline = time.monotonic() + DEADLINE
     with open(log_path, "wb") as log:
         proc = subprocess.Popen([RULEBOOK, "-i", "inventory.yml", "-r", "rulebook.yml", "--vars", "vars.yml", "-v"],
                                 cwd=str(work), env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                 start_new_session=True)
+    return proc, log_path, markers
+
+
+def test_example_rulebook_runs_the_success_and_failure_playbooks(start_emulator, tmp_path):
+    emu = start_emulator()
+    deadline = time.monotonic() + DEADLINE
+    proc, log_path, markers = start_rulebook(emu, tmp_path, "resource_ids: [res-e2e-ok, res-e2e-bad]\ndbss_interval: 0.5\n")
     try:
         # Jobs are created once the source polls, so the watch sees them begin.
         wait_for(lambda: dbss_answers(emu, "res-e2e-ok") >= 1 and dbss_answers(emu, "res-e2e-bad") >= 1,
@@ -174,3 +183,22 @@ def test_example_rulebook_runs_the_success_and_failure_playbooks(start_emulator,
     assert output.count("PLAY [DBSS audit instance is ready]") == 1
     assert output.count("PLAY [DBSS audit instance job failed]") == 1
     assert TOKEN not in output
+
+
+def test_a_refused_token_stops_the_rulebook_after_one_request(start_emulator, tmp_path):
+    emu = start_emulator()
+    bad_token = "not-the-demo-token-0123456789"
+    resources = ["res-%d" % n for n in range(10)]
+    proc, log_path, _markers = start_rulebook(emu, tmp_path, "resource_ids: [%s]\n" % ", ".join(resources), token=bad_token)
+    try:
+        proc.wait(timeout=DEADLINE)
+    finally:
+        stop(proc)
+    with open(log_path, "rb") as handle:
+        output = handle.read().decode("utf-8", "replace")
+    _status, body = emu.control("GET", "/requests")
+    assert [entry["status"] for entry in body["requests"]] == [401], output[-4000:]
+    assert proc.returncode != 0
+    assert "Terminating: One of the source plugins failed" in output
+    assert "stopped polling every resource" in output and "(mode: token (auth_token))" in output
+    assert bad_token not in output

@@ -282,7 +282,7 @@ def test_wait_converges_through_a_burst(emulator, name):
     assert_no_traceback(result)
     assert result["failed"] is False, result.get("msg")
     assert result["states"] == {rid: "SUCCESS"}
-    assert result["polls"] >= 5
+    assert result["requests"] >= 5
     assert_within_deadline(result, wall, 12)
     right(True)
 

@@ -8,7 +8,7 @@ __metaclass__ = type
 
 import pytest
 
-from ansible_collections.hwcloud.dbss.plugins.module_utils.dbss_module import COMMON_ARGUMENT_SPEC
+from ansible_collections.hwcloud.dbss.plugins.module_utils.dbss_options import COMMON_ARGUMENT_SPEC
 
 
 def fallback_variables():

@@ -118,3 +118,15 @@ def test_change_tracker_baseline_makes_the_first_observation_silent():
     assert tracker.observe("res-a", job("RUNNING")) is None and tracker.observe("res-b", None) is None
     assert tracker.observe("res-a", job("SUCCESS")) == event("j1", "RUNNING", "SUCCESS")
     assert tracker.observe("res-b", job("INIT", "j5")) == event("j5", None, "INIT", resource_id="res-b")
+
+
+def test_change_tracker_forget_makes_the_next_observation_a_first_one():
+    tracker = ChangeTracker(baseline=True)
+    assert tracker.observe(("res-a", "j1"), job("RUNNING")) is None
+    tracker.forget(("res-a", "j1"))
+    tracker.forget("never-seen")
+    assert tracker.observe(("res-a", "j1"), job("SUCCESS")) is None                    # silent again: baseline
+    tracker = ChangeTracker()
+    tracker.observe("res-a", job("RUNNING"))
+    tracker.forget("res-a")
+    assert tracker.observe("res-a", job("SUCCESS")) == event("j1", None, "SUCCESS")   # no previous status

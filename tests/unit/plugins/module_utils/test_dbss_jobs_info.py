@@ -23,23 +23,11 @@ from ansible_collections.hwcloud.dbss.plugins.module_utils.dbss_jobs_info import
     jobs_info_task,
     run_jobs_info,
 )
-from ansible_collections.hwcloud.dbss.plugins.module_utils.dbss_module import run_as_task
+from ansible_collections.hwcloud.dbss.plugins.module_utils.dbss_options import run_as_task
 from ansible_collections.hwcloud.dbss.tests.unit.scripted_server import EXAMPLE_JOB, Answer, ScriptedServer, jobs
 
 PROJECT = "0123456789abcdef0123456789abcdef"
-
-
-class FakeClock:
-    def __init__(self):
-        self.now = 1000.0
-        self.sleeps = []
-
-    def clock(self):
-        return self.now
-
-    def sleep(self, seconds):
-        self.sleeps.append(seconds)
-        self.now += max(0.0, seconds)
+RID = EXAMPLE_JOB["resource_id"]
 
 
 @pytest.fixture
@@ -50,7 +38,7 @@ def server():
 
 
 def job(status, job_id="j1", begin=1, **extra):
-    data = dict(EXAMPLE_JOB, status=status, job_id=job_id, begin_time=begin)
+    data = dict(EXAMPLE_JOB, status=status, job_id=job_id, begin_time=begin, resource_id="res-a")
     data.update(extra)
     return data
 
@@ -64,30 +52,28 @@ def params(**extra):
     return base
 
 
-def run(server, fake, **extra):
+def run(server, clock, token="tok-unit-1", **extra):
     def factory(limiter):
-        return DbssClient(server.url, PROJECT, TokenAuth("t"), timeout=5, max_retries=2, rate_limiter=limiter,
-                          clock=fake.clock, sleep=fake.sleep, rng=lambda: 0.5)
-    return run_jobs_info(params(**extra), factory, clock=fake.clock, sleep=fake.sleep, rng=lambda: 0.5)
+        return DbssClient(server.url, PROJECT, TokenAuth(token), timeout=5, max_retries=2, rate_limiter=limiter,
+                          clock=clock, sleep=clock.sleep, rng=lambda: 0.5)
+    return run_jobs_info(params(**extra), factory, clock=clock, sleep=clock.sleep, rng=lambda: 0.5)
 
 
-def test_wait_returns_when_the_job_succeeds(server):
-    fake = FakeClock()
+def test_wait_returns_when_the_job_succeeds(server, clock):
     server.queue(jobs(job("INIT")), jobs(job("RUNNING")), jobs(job("RUNNING")), jobs(job("SUCCESS", end_time=5)))
-    result = run(server, fake)
+    result = run(server, clock)
     assert result["job"]["status"] == "SUCCESS"
-    assert result["polls"] == 4 and len(server.requests) == 4
+    assert result["polls"] == 4 and result["requests"] == 4 and len(server.requests) == 4
     assert [(e["previous_status"], e["status"]) for e in result["events"]] == [(None, "INIT"), ("INIT", "RUNNING"), ("RUNNING", "SUCCESS")]
     assert result["states"] == {"res-a": "SUCCESS"}
     assert 0 < result["elapsed"] <= 60
 
 
-def test_wait_fails_at_the_first_poll_that_sees_fail(server):
-    fake = FakeClock()
+def test_wait_fails_at_the_first_poll_that_sees_fail(server, clock):
     failed = job("FAIL", error_code="DBSS.10020200", fail_reason="ECS creation failed")
     server.queue(jobs(job("RUNNING")), jobs(failed), jobs(job("SUCCESS")))
     with pytest.raises(DbssFailure) as caught:
-        run(server, fake)
+        run(server, clock)
     fields = caught.value.to_result()
     assert fields["failure_kind"] == "failed"
     assert fields["job"]["error_code"] == "DBSS.10020200"
@@ -96,64 +82,58 @@ def test_wait_fails_at_the_first_poll_that_sees_fail(server):
     assert len(server.requests) == 2
 
 
-def test_wait_times_out_naming_the_last_state(server):
-    fake = FakeClock()
+def test_wait_times_out_naming_the_last_state(server, clock):
     server.default = jobs(job("RUNNING"))
     with pytest.raises(DbssFailure) as caught:
-        run(server, fake, wait_timeout="30s")
+        run(server, clock, wait_timeout="30s")
     fields = caught.value.to_result()
     assert fields["failure_kind"] == "timeout"
     assert "RUNNING" in str(caught.value) and "res-a" in str(caught.value)
-    assert fake.now - 1000.0 <= 30.0
+    assert clock.now - 1000.0 <= 30.0
 
 
-def test_transient_errors_do_not_end_the_wait(server):
-    fake = FakeClock()
+def test_transient_errors_do_not_end_the_wait(server, clock):
     busy = Answer(503, b"<html>busy</html>")
     throttled = Answer(429, {"error_code": "APIGW.0308", "error_msg": "The throttling threshold has been reached"}, {"Retry-After": "2"})
     server.queue(busy, busy, busy, throttled, throttled, throttled, jobs(job("SUCCESS")))
-    result = run(server, fake)
+    result = run(server, clock)
     assert result["job"]["status"] == "SUCCESS"
-    assert 2.0 in fake.sleeps, "Retry-After must be honoured"
+    assert 2.0 in clock.sleeps, "Retry-After must be honoured"
 
 
-def test_permanent_error_ends_the_wait_with_api_fields(server):
-    fake = FakeClock()
+def test_permanent_error_ends_the_wait_with_api_fields(server, clock):
     server.queue(jobs(job("RUNNING")), Answer(403, {"error_code": "DBSS.10020021", "error_msg": "denied"}, {"X-Request-Id": "r-9"}))
     with pytest.raises(DbssFailure) as caught:
-        run(server, fake)
+        run(server, clock)
     fields = caught.value.to_result()
     assert fields["failure_kind"] == "api_error"
     assert (fields["status_code"], fields["error_code"], fields["request_id"]) == (403, "DBSS.10020021", "r-9")
     assert len(server.requests) == 2
 
 
-def test_several_resources_all_succeed(server):
-    fake = FakeClock()
-    server.default = jobs(job("SUCCESS"))
-    result = run(server, fake, resource_id=None, resource_ids=["r%d" % i for i in range(12)])
+def test_several_resources_all_succeed(server, clock):
+    server.default = jobs(job("SUCCESS", resource_id=None))  # a job that names no resource fits any
+    result = run(server, clock, resource_id=None, resource_ids=["r%d" % i for i in range(12)])
     assert set(result["resources"]) == set("r%d" % i for i in range(12))
     assert all(entry["job"]["status"] == "SUCCESS" for entry in result["resources"].values())
-    assert result["polls"] == 12
+    assert result["polls"] == 12 and result["requests"] == 12
 
 
-def test_not_found_past_tolerance(server):
-    fake = FakeClock()
+def test_not_found_past_tolerance(server, clock):
     server.default = jobs()
     with pytest.raises(DbssFailure) as caught:
-        run(server, fake, wait_not_found_timeout=5)
+        run(server, clock, wait_not_found_timeout=5)
     assert caught.value.to_result()["failure_kind"] == "not_found"
 
 
-def test_no_wait_returns_without_wait_fields(server):
-    fake = FakeClock()
-    result = run(server, fake, wait=False)
+def test_no_wait_returns_without_wait_fields(server, clock):
+    result = run(server, clock, wait=False, resource_id=RID)
     assert "elapsed" not in result and result["job"] == EXAMPLE_JOB
 
 
 def test_run_as_task_masks_secrets_and_url_passwords_everywhere(server, monkeypatch):
     monkeypatch.delenv("HW_AUTH_TOKEN", raising=False)
-    args = dict(project_id=PROJECT, resource_id="res-a", auth_token="Tok-Secret-4242",
+    args = dict(project_id=PROJECT, resource_id=RID, auth_token="Tok-Secret-4242",
                 endpoint=server.url.replace("http://", "http://u:Url-Pa55@"))
     result = run_as_task(JOBS_INFO_ARGUMENT_SPEC, JOBS_INFO_MODULE_KWARGS, args, jobs_info_task)
     text = json.dumps(result)
@@ -172,7 +152,7 @@ def test_run_as_task_masks_secrets_in_live_events(server, monkeypatch):
     monkeypatch.delenv("HW_AUTH_TOKEN", raising=False)
     server.queue(Answer(503, {"error_code": "APIGW.0201", "error_msg": "busy; X-Auth-Token Tok-Secret-4242"}),
                  jobs(EXAMPLE_JOB))
-    args = dict(project_id=PROJECT, resource_id="res-a", auth_token="Tok-Secret-4242", endpoint=server.url,
+    args = dict(project_id=PROJECT, resource_id=RID, auth_token="Tok-Secret-4242", endpoint=server.url,
                 max_retries=0, wait=True, wait_sleep=0.01, wait_max_sleep=0.01)
     events = []
     result = run_as_task(JOBS_INFO_ARGUMENT_SPEC, JOBS_INFO_MODULE_KWARGS, args, jobs_info_task, on_event=events.append)
@@ -184,7 +164,7 @@ def test_run_as_task_masks_secrets_in_live_events(server, monkeypatch):
 
 @pytest.mark.parametrize("endpoint", ["https://admin:Pa55w0rdX@[::1/", "http://admin:Pa55w0rdX@bad host/"])
 def test_a_password_in_an_unparseable_url_is_masked_too(server, endpoint):
-    args = dict(project_id=PROJECT, resource_id="res-a", auth_token="Tok-Secret-4242", endpoint=endpoint)
+    args = dict(project_id=PROJECT, resource_id=RID, auth_token="Tok-Secret-4242", endpoint=endpoint)
     result = run_as_task(JOBS_INFO_ARGUMENT_SPEC, JOBS_INFO_MODULE_KWARGS, args, jobs_info_task)
     assert result["failed"] is True and result["msg"].startswith("endpoint:")
     assert "Pa55w0rdX" not in json.dumps(result)
@@ -206,8 +186,51 @@ def test_the_default_cap_follows_a_larger_first_interval(given, expected):
 def test_the_unverified_tls_warning_comes_on_failure_too(server, monkeypatch, answer, failed):
     monkeypatch.delenv("HW_AUTH_TOKEN", raising=False)
     server.queue(answer)
-    args = dict(project_id=PROJECT, resource_id="res-a", auth_token="Tok-Secret-4242", endpoint=server.url,
+    args = dict(project_id=PROJECT, resource_id=RID, auth_token="Tok-Secret-4242", endpoint=server.url,
                 validate_certs=False, max_retries=0)
     result = run_as_task(JOBS_INFO_ARGUMENT_SPEC, JOBS_INFO_MODULE_KWARGS, args, jobs_info_task)
     assert bool(result.get("failed")) is failed
     assert any("validate_certs is false" in w for w in result.get("warnings", [])), result
+
+
+def test_a_job_of_another_resource_is_never_followed(server, clock):
+    server.default = jobs(job("SUCCESS", resource_id="res-other"))
+    with pytest.raises(DbssFailure) as caught:
+        run(server, clock, wait_timeout="20s")
+    fields = caught.value.to_result()
+    assert fields["failure_kind"] == "timeout" and fields["states"] == {"res-a": None}
+    assert "another resource" in str(caught.value) and fields["job"] is None
+
+
+def test_a_failed_wait_reports_the_failing_resource_job_only(server, clock):
+    ok = Answer(200, {"jobs": [job("SUCCESS", job_id="j-ok", resource_id=None)]})
+    failed = Answer(200, {"jobs": [job("FAIL", job_id="j-bad", resource_id=None, fail_reason="no capacity")]})
+    server.queue(ok, failed)  # ra first, alone; then rb
+    with pytest.raises(DbssFailure) as caught:
+        run(server, clock, resource_id=None, resource_ids=["ra", "rb"])
+    fields = caught.value.to_result()
+    assert fields["resource_id"] == "rb" and fields["job"]["job_id"] == "j-bad"
+    assert fields["resources"]["ra"]["job"]["job_id"] == "j-ok"
+
+
+@pytest.mark.parametrize("wait", [False, True])
+def test_a_refused_token_reaches_the_api_once_for_many_resources(server, clock, wait):
+    server.default = Answer(401, {"error_code": "DBSS.10020100", "error_msg": "The token must be updated"})
+    with pytest.raises(Exception) as caught:
+        run(server, clock, wait=wait, resource_id=None, resource_ids=["r%d" % i for i in range(10)])
+    assert "401" in str(caught.value)
+    assert len(server.requests) == 1
+
+
+def test_one_request_proves_the_credential_before_the_others_go(server, clock):
+    server.default = jobs(job("SUCCESS", resource_id=None))
+    run(server, clock, wait=False, resource_id=None, resource_ids=["r%d" % i for i in range(5)])
+    assert server.requests[0]["path"].endswith("/audit/r0/jobs") and len(server.requests) == 5
+
+
+def test_no_jobs_key_counts_as_no_job_and_hits_the_not_found_bound(server, clock):
+    server.default = Answer(200, {"jobs": None})
+    with pytest.raises(DbssFailure) as caught:
+        run(server, clock, wait_not_found_timeout=5)
+    assert caught.value.to_result()["failure_kind"] == "not_found"
+    assert clock.now - 1000.0 < 30

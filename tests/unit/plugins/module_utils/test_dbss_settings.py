@@ -49,7 +49,6 @@ def refused(function, *args):
     (dict(target_states=["SUCCESS"], pending_states=["SUCCESS"]), "pending_states"),
     (dict(failure_states=["SUCCESS"]), "failure_states"),
     (dict(failure_states=["RUNNING"]), "failure_states"),
-    (dict(target_states=["DONE"]), "target_states"),
 ])
 def test_wait_rules_name_the_option(override, option):
     error = refused(settings.validate_wait, wait_params(**override))

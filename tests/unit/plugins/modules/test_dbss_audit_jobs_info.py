@@ -12,6 +12,12 @@ import pytest
 
 from ansible.module_utils.testing import patch_module_args
 
+from ansible_collections.hwcloud.dbss.plugins.module_utils.dbss_jobs_info import (
+    JOBS_INFO_ARGUMENT_SPEC,
+    JOBS_INFO_MODULE_KWARGS,
+    jobs_info_task,
+)
+from ansible_collections.hwcloud.dbss.plugins.module_utils.dbss_options import run_as_task
 from ansible_collections.hwcloud.dbss.plugins.modules import dbss_audit_jobs_info
 from ansible_collections.hwcloud.dbss.tests.unit.scripted_server import EXAMPLE_JOB, Answer, ScriptedServer, jobs
 
@@ -74,10 +80,11 @@ def test_several_resources_and_newest_job(server, capsys):
     assert len(server.requests) == 2, "duplicates are polled once"
 
 
-def test_job_without_begin_time_ranks_oldest(server, capsys):
-    server.queue(jobs(job("old", "SUCCESS", 5), job("none", "INIT", None)))
+def test_job_without_begin_time_ranks_newest(server, capsys):
+    # It has not begun yet: an older finished job must never open the gate past it.
+    server.queue(jobs(job("old", "SUCCESS", 5), job("none", "INIT", None), job("older", "SUCCESS", 1)))
     result, dummy = run_module(capsys, **base_args(server, resource_id="res-a"))
-    assert result["job"]["job_id"] == "old"
+    assert result["job"]["job_id"] == "none"
 
 
 def test_status_and_job_id_filters(server, capsys):
@@ -102,7 +109,8 @@ def test_jmespath_query(server, capsys):
 
 
 def test_check_mode_still_reads(server, capsys):
-    result, dummy = run_module(capsys, **base_args(server, resource_id="res-a", _ansible_check_mode=True))
+    result, dummy = run_module(capsys, **base_args(server, resource_id=EXAMPLE_JOB["resource_id"],
+                                                   _ansible_check_mode=True))
     assert result["job"] == EXAMPLE_JOB and result["changed"] is False
 
 
@@ -114,7 +122,7 @@ def test_environment_fallbacks(server, capsys, monkeypatch, extra_env):
     monkeypatch.setenv("OS_AUTH_TOKEN", TOKEN)
     for name, value in extra_env.items():
         monkeypatch.setenv(name, value)
-    result, out = run_module(capsys, resource_id="res-a")
+    result, out = run_module(capsys, resource_id=EXAMPLE_JOB["resource_id"])
     assert result["job"] == EXAMPLE_JOB
     assert server.requests[0]["headers"]["X-Auth-Token"] == TOKEN
     assert TOKEN not in out
@@ -203,7 +211,7 @@ def test_a_refused_token_is_not_echoed(server, capsys, token):
 
 
 def test_job_id_with_several_resources_is_fine_without_wait(server, capsys):
-    server.queue(jobs(EXAMPLE_JOB), jobs())
+    server.queue(jobs(dict(EXAMPLE_JOB, resource_id="ra")), jobs())
     result, dummy = run_module(capsys, **base_args(server, resource_ids=["ra", "rb"], job_id=EXAMPLE_JOB["job_id"]))
     assert not result.get("failed")
     assert result["resources"]["ra"]["job"]["job_id"] == EXAMPLE_JOB["job_id"]
@@ -224,3 +232,37 @@ def test_password_typed_into_an_endpoint_is_refused_and_never_echoed(server, cap
     assert result["failed"] is True and "endpoint" in result["msg"]
     assert "Url-Pa55-word" not in out
     assert server.requests == []
+
+
+# Two routes, one result: the module (remote host, async) and the controller-side
+# runner of the action plugin build every outcome in the same function.
+WAIT = dict(wait=True, wait_sleep=0.05, wait_max_sleep=0.05, wait_timeout=1, resource_id="res-a")
+ROUTE_CASES = {
+    "success": ([jobs(job("j1", "SUCCESS", 1))], {}),
+    "failed": ([jobs(job("j1", "FAIL", 1, error_code="DBSS.1", fail_reason="no capacity"))], {}),
+    "unexpected_state": ([jobs(job("j1", "RUNNING", 1))], dict(pending_states=["INIT"])),
+    "not_found": ([jobs()], dict(wait_not_found_timeout=0)),
+    "api_error": ([Answer(403, {"error_code": "DBSS.10020021", "error_msg": "denied"}, {"X-Request-Id": "r-1"})], {}),
+    "ambiguous": ([jobs(job("j1", "RUNNING", 1), job("j1", "FAIL", 2))], dict(job_id="j1")),
+    "timeout": ([jobs(job("j1", "RUNNING", 1))], dict(wait_timeout=0.3)),
+    "bad_option": ([], dict(wait_timeout="999999999h")),
+}
+VARYING = ("elapsed", "polls", "requests", "events", "invocation", "msg")
+
+
+@pytest.mark.parametrize("case", sorted(ROUTE_CASES))
+def test_the_module_and_the_controller_route_report_alike(server, capsys, case):
+    answers, extra = ROUTE_CASES[case]
+    args = base_args(server, **dict(WAIT, **extra))
+    server.default = answers[0] if answers else jobs()
+    module_result, out = run_module(capsys, **args)
+    controller_result = run_as_task(JOBS_INFO_ARGUMENT_SPEC, JOBS_INFO_MODULE_KWARGS, args, jobs_info_task)
+    assert "Module failed" not in out and "Traceback" not in out
+    assert module_result.get("failure_kind") == controller_result.get("failure_kind")
+    assert bool(module_result.get("failed")) == bool(controller_result.get("failed")) == (case != "success")
+    assert module_result.get("failure_kind", "success" if case != "bad_option" else "bad_option") == case.replace(
+        "ambiguous", "api_error")
+    assert dict((k, v) for k, v in module_result.items() if k not in VARYING) == \
+        dict((k, v) for k, v in controller_result.items() if k not in VARYING)
+    if case != "success":
+        assert module_result["msg"].split(" after ")[0] == controller_result["msg"].split(" after ")[0]

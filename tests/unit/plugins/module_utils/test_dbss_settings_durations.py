@@ -8,7 +8,7 @@ __metaclass__ = type
 
 import pytest
 
-from ansible_collections.hwcloud.dbss.plugins.module_utils.dbss_duration import parse_duration
+from ansible_collections.hwcloud.dbss.plugins.module_utils.dbss_settings import parse_duration
 from ansible_collections.hwcloud.dbss.plugins.module_utils.dbss_errors import DbssConfigError
 
 
