@@ -31,6 +31,7 @@ __metaclass__ = type
 import http.client
 import io
 import json
+import re
 import socket
 import threading
 import time
@@ -276,15 +277,22 @@ def _short_number(convert):
     return parse
 
 
-def _deeper_than(value, limit):
-    """True when containers nest more than ``limit`` levels (no recursion)."""
-    stack = [(value, 1)]
-    while stack:
-        item, depth = stack.pop()
-        children = item.values() if isinstance(item, dict) else item
-        if depth > limit:
-            return True
-        stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
+# A JSON string, or one bracket: enough to measure nesting without parsing.
+_JSON_NESTING = re.compile(rb'"(?:[^"\\]|\\.)*"|[\[\]{}]')
+
+
+def _deeper_than(data, limit):
+    """True when the JSON text nests containers more than ``limit`` levels;
+    checked before parsing, so json.loads never recurses that deep."""
+    depth = 0
+    for match in _JSON_NESTING.finditer(data):
+        token = match.group()
+        if token in (b"[", b"{"):
+            depth += 1
+            if depth > limit:
+                return True
+        elif token in (b"]", b"}"):
+            depth -= 1
     return False
 
 
@@ -300,14 +308,12 @@ def describe_non_json(data):
 
 def decode_json(data):
     """The JSON value of a body; raises MalformedBody saying what it is instead."""
+    if _deeper_than(data, MAX_JSON_DEPTH):
+        raise MalformedBody("the JSON answer is nested deeper than %d levels" % MAX_JSON_DEPTH)
     try:
         value = json.loads(data, parse_int=_short_number(int), parse_float=_short_number(float))
-    except RecursionError:
-        raise MalformedBody("the JSON answer is nested deeper than %d levels" % MAX_JSON_DEPTH)
     except MalformedBody:
         raise
     except ValueError:  # not JSON, not UTF-8, or an integer too long to read safely
         raise MalformedBody(describe_non_json(data), refused=False)
-    if isinstance(value, (dict, list)) and _deeper_than(value, MAX_JSON_DEPTH):
-        raise MalformedBody("the JSON answer is nested deeper than %d levels" % MAX_JSON_DEPTH)
     return value

@@ -195,7 +195,9 @@ class JobWaiter:
     def _on_error(self, track, error, now, took):
         """A failure (kind, message, cause) or None when the error is retried."""
         spec, rid = self.spec, track.rid
-        track.error = error
+        if now < self._deadline or track.error is None:
+            # A poll cut by the deadline itself would hide the cause seen before it.
+            track.error = error
         window_end = self._first_poll + spec.unreachable_timeout
         if getattr(error, "transient", False) is not True:
             return KIND_API_ERROR, "polling the jobs of resource %s failed after %s: %s" % (

@@ -393,3 +393,29 @@ def test_to_result_of_a_failure(clock):
                     "elapsed": 0}],
         "failure_kind": "failed", "unfinished": ["res-a", "res-b"], "errors": {"res-b": "reset"},
         "resource_id": "res-a", "job": fail}
+
+
+def test_a_poll_cut_by_the_deadline_keeps_the_cause_seen_before(clock):
+    cause = Err("HTTP 503 APIGW.0201: busy", from_api=True)
+    cut = Err("no complete answer within 0.003 s (timeout)")
+
+    def poll_at_the_deadline():
+        clock.advance(10.0)  # this poll runs past the deadline, and is cut by it
+        return cut
+
+    fetch = ScriptedFetch(clock, {"res-a": [cause]})
+    answers = iter([cause, cause])
+
+    def script(resource_ids, deadline):
+        result = fetch(resource_ids, deadline)
+        try:
+            return dict(result, **{"res-a": next(answers)})
+        except StopIteration:
+            return {"res-a": poll_at_the_deadline()}
+
+    waiter = JobWaiter(WaitSpec(timeout=8.0, sleep=2.0, max_sleep=2.0), script, clock=clock, sleep=clock.sleep,
+                       rng=lambda: 0.0)
+    with pytest.raises(WaitFailed) as caught:
+        waiter.wait(["res-a"])
+    assert caught.value.kind == "timeout"
+    assert "APIGW.0201" in caught.value.errors["res-a"] and "0.003 s" not in str(caught.value)
