@@ -170,4 +170,3 @@ def run_as_task(module_spec, module_kwargs, args, operation, on_event=None):
         result["warnings"] = warnings + list(result.get("warnings", []))
     result["invocation"] = {"module_args": masker.data(params)}
     return result
-

@@ -24,7 +24,7 @@ ALPHABET = string.ascii_letters + string.digits + "+/=-_\"\\ &<>%é"
 
 def make_secret(length, seed=7):
     rng = random.Random(seed + length)
-    return "".join(rng.choice(ALPHABET) for _ in range(length))
+    return "".join(rng.choice(ALPHABET) for dummy in range(length))
 
 
 def runs(secret):
