@@ -7,18 +7,11 @@
 deadline, the auth object (dbss_auth.py), every failure as a ``DbssError``.
 
 * Redirects are never followed (one could hand ``X-Auth-Token`` to another host).
-* Only the configured credentials leave the machine: every request carries an
-  auth object (the IAM login too), so requests adds none from ``~/.netrc``.
-  Proxy and CA bundle variables still apply.
-* The request sent is the request signed: a ``.`` or ``..`` path segment,
-  which urllib3 would drop after signing, is refused.
-* A refused credential (a 401 no re-login cures, a 403, a refused IAM login, a
-  locked access key) is latched: later calls raise the same error unsent, so a
-  wrong key reaches the API once per run. ``authenticated`` turns True once an
-  answer proved the credential (a 2xx, or an API error not about it): send one
-  call before fanning out.
-* Text from a server is masked (``masker``, then the auth's own secrets) first,
-  shortened after.
+* Every request carries an auth object, so requests adds none from ``~/.netrc``.
+* A refused credential (a 401 no re-login cures, a 403, a refused login, a
+  locked key) is latched: later calls raise it unsent, so a wrong key reaches
+  the API once per run. ``authenticated``: an answer proved the credential.
+* Server text is masked (``masker``, then the auth's secrets), then shortened.
 """
 
 from __future__ import absolute_import, division, print_function

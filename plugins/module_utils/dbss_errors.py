@@ -3,12 +3,10 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
 """The error types of hwcloud.dbss, so callers decide without parsing text:
-``DbssConfigError`` (an option breaks a rule; raised before any request),
-``DbssApiError`` (an error answer, or a success body that cannot be used) and
-``DbssTransportError`` (no usable answer: refused, reset, name lookup, timeout,
-TLS). Each says whether asking again may cure it (``transient``) and whether
-the API itself answered (``from_api``: a JSON object came back). Text quoted
-from a server is masked first and shortened after (``quote_text``).
+``DbssConfigError`` (an option breaks a rule, before any request),
+``DbssApiError`` (an error answer, or an unusable success body) and
+``DbssTransportError`` (no usable answer). Each says whether asking again may
+cure it (``transient``) and whether the API itself answered (``from_api``).
 """
 
 from __future__ import absolute_import, division, print_function

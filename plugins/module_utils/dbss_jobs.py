@@ -2,20 +2,12 @@
 # Copyright: hwcloud.dbss contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""The JobBean model: its fields, its states, and which job a wait follows.
-
-Rules (documented in docs/guide.md, "Which job is followed"):
-
-* A 200 answer without ``jobs``, or with ``"jobs": null``, lists no job
-  (Huawei's SDK model treats the field as optional).
-* A job whose ``resource_id`` is present and names another resource makes the
-  whole answer malformed for the resource asked about: it is never followed.
-* Without ``job_id`` the newest job is followed: the greatest ``begin_time``;
-  a job without a usable ``begin_time`` has not begun yet, so it counts as the
-  newest of all (fail closed: an older finished job can never open a gate past
-  a newer one). Ties keep the API's order, the first wins.
-* With ``job_id``, the job with that ID; when several jobs carry it, the answer
-  is ambiguous and the wait fails, naming it.
+"""The JobBean model: its fields, its states, and which job a wait follows
+(docs/guide.md, "Which job is followed"): no ``jobs`` is no job (the SDK's
+model makes it optional); a job of another resource makes the answer
+malformed; the newest job has the greatest ``begin_time``, and one without a
+usable ``begin_time`` has not begun, so it is newer than all (fail closed);
+a ``job_id`` carried by several jobs is ambiguous.
 
 ``ChangeTracker`` turns the jobs followed under each key into state-change
 events; the waiter keys it by resource, the EDA source by (resource, job).

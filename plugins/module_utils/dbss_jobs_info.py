@@ -2,12 +2,10 @@
 # Copyright: hwcloud.dbss contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""What dbss_audit_jobs_info does, wherever it runs.
-
-The module (on a target host) and its action plugin (on the controller, for
-live progress) both call ``jobs_info_task``: validate every option, poll the
-jobs of each resource (one request first, to prove the credential, then the
-rest concurrently), optionally wait for them, then filter and shape one result.
+"""What dbss_audit_jobs_info does, wherever it runs (the module on a host, its
+action plugin on the controller): validate every option, poll each resource's
+jobs (one request first, to prove the credential, then the rest concurrently),
+optionally wait for them, then filter and shape one result.
 """
 
 from __future__ import absolute_import, division, print_function

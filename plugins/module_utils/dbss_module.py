@@ -2,12 +2,9 @@
 # Copyright: hwcloud.dbss contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""DbssModule: AnsibleModule with the shared DBSS options, on top of everything.
-
-The only file that knows AnsibleModule. It validates the task's options
-(shared spec plus the module's own), then reports the operation's result, built
-by ``dbss_options.task_result`` exactly as the action plugin builds it on the
-controller: one success shape, one failure shape, whichever route ran.
+"""DbssModule: AnsibleModule with the shared DBSS options, on top of everything
+(the only file that knows AnsibleModule). Its result is built by
+``dbss_options.task_result``, exactly as the action plugin's on the controller.
 """
 
 from __future__ import absolute_import, division, print_function

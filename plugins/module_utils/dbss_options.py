@@ -2,19 +2,11 @@
 # Copyright: hwcloud.dbss contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""The options every hwcloud.dbss entry point shares, and what they build.
-
-* ``COMMON_ARGUMENT_SPEC``: the connection and auth options (documented once,
-  in the ``hwcloud.dbss.dbss`` doc fragment) with their environment fallbacks;
-  the variable names live here and nowhere else (``ENV_NAMES``).
-* ``secret_values``: what a run must never print.
-* ``build_client``: validated options -> a ready ``DbssClient``.
-* ``task_result``: an operation's success or failure as one task result, for
-  both routes (the module on a host, the action plugin on the controller).
-* ``run_as_task``: the controller route: validate as AnsibleModule would, run,
-  mask.
-
-Nothing here knows AnsibleModule; dbss_module.py sits on top of this file.
+"""The options every hwcloud.dbss entry point shares, and what they build:
+``COMMON_ARGUMENT_SPEC`` (documented in the ``hwcloud.dbss.dbss`` doc
+fragment; environment variable names live here only), ``secret_values``,
+``build_client``, ``task_result`` (one success and one failure shape for both
+routes) and ``run_as_task`` (the controller route). dbss_module.py sits on top.
 """
 
 from __future__ import absolute_import, division, print_function

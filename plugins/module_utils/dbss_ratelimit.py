@@ -2,12 +2,10 @@
 # Copyright: hwcloud.dbss contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""A request-rate limit shared by every thread that talks to one DBSS endpoint.
-
-``RateLimiter(rate)`` keeps a schedule of send times (GCRA: each caller reserves
-the next free slot under a lock, then sleeps outside it, so callers are served
-in arrival order and never spin). It adapts to the gateway like botocore's
-adaptive mode, additive increase and multiplicative decrease:
+"""A request-rate limit shared by every thread that talks to one DBSS endpoint:
+each caller reserves the next free slot under a lock, then sleeps outside it
+(arrival order, no spinning). It adapts to the gateway (additive increase,
+multiplicative decrease, like botocore's adaptive mode):
 
 =====================  ==================================================================
 Event                  Effect
@@ -23,8 +21,7 @@ Event                  Effect
 ``on_success()``       The rate grows by a fiftieth of the configured rate, up to it.
 =====================  ==================================================================
 
-The rate is validated by dbss_settings.validate_rate; ``clock`` and ``sleep``
-are injected, so tests run on a fake clock.
+``rate`` is validated by dbss_settings; ``clock`` and ``sleep`` are injected.
 """
 
 from __future__ import absolute_import, division, print_function

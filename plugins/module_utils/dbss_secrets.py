@@ -23,6 +23,7 @@ __metaclass__ = type
 
 import html
 import json
+import re
 
 from urllib.parse import quote, quote_plus
 
@@ -30,6 +31,7 @@ MASK = "********"
 # The shortest run of a secret masked on its own. Shorter secrets are masked
 # whole; shorter runs are too common in ordinary text to tell apart.
 FRAGMENT = 8
+_RUNS = re.compile(b"\x01+|[^\x01]+")
 
 
 def _forms(secret):
@@ -59,33 +61,16 @@ class SecretMasker:
         if not self._whole or not isinstance(value, str) or not value:
             return value
         hidden = bytearray(len(value))
-        found = False
         for form in self._whole:
             start = value.find(form)
             while start != -1:
                 hidden[start:start + len(form)] = b"\x01" * len(form)
-                found = True
                 start = value.find(form, start + 1)
-        if self._grams:
-            grams = self._grams
-            for start in range(len(value) - FRAGMENT + 1):
-                if value[start:start + FRAGMENT] in grams:
-                    hidden[start:start + FRAGMENT] = b"\x01" * FRAGMENT
-                    found = True
-        if not found:
-            return value
-        out, index = [], 0
-        while index < len(value):
-            if hidden[index]:
-                out.append(MASK)
-                while index < len(value) and hidden[index]:
-                    index += 1
-            else:
-                end = hidden.find(b"\x01", index)
-                end = len(value) if end == -1 else end
-                out.append(value[index:end])
-                index = end
-        return "".join(out)
+        for start in range(len(value) - FRAGMENT + 1) if self._grams else ():
+            if value[start:start + FRAGMENT] in self._grams:
+                hidden[start:start + FRAGMENT] = b"\x01" * FRAGMENT
+        # Each run of hidden characters becomes one MASK.
+        return "".join(MASK if hidden[run.start()] else value[run.start():run.end()] for run in _RUNS.finditer(hidden))
 
     def data(self, value):
         """A copy of ``value`` (dicts, lists, tuples, strings) with every string,

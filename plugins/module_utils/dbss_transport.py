@@ -4,24 +4,16 @@
 
 """One HTTP exchange, bounded in time and in memory.
 
-Time: the client gives each exchange a limit (``urllib3.Timeout(total=...)``:
-the timeout or what is left of the caller's deadline, if shorter) and every
-stage keeps to what remains of it. The name lookup runs in a daemon thread,
-abandoned when the limit passes (``getaddrinfo`` cannot be interrupted; a
-daemon thread, unlike a ThreadPoolExecutor's, never holds the interpreter at
-exit); connecting, then the TLS handshake, get what is left; every read of the
-answer (status line, headers, body) first sets the socket timeout to what is
-left, so a server trickling one byte at a time is cut at the limit. TLS still
-verifies, and sends SNI for, the real host name; HTTP(S) proxies work (their
-name is the one looked up); through SOCKS only the per-read timeout applies.
+Time: each exchange has a limit (the timeout, or what is left of the caller's
+deadline) and every stage keeps to what remains: the name lookup runs in a
+daemon thread abandoned at the limit (``getaddrinfo`` cannot be interrupted),
+connect and TLS get what is left, and every read sets the socket timeout to
+what is left, so a server trickling a byte at a time is cut at the limit.
 
 Memory: ``read_body`` reads at most ``MAX_BODY_BYTES`` (4 MiB after
-decompression, some 8,000 JobBeans) in 64 KiB chunks, and inflates gzip and
-deflate itself with a bounded output, so a small body that inflates to
-gigabytes stops at the cap. Over the cap, or an encoding not read here (br,
-zstd, ...): ``MalformedBody``. ``decode_json`` refuses JSON nested deeper than
-``MAX_JSON_DEPTH`` and numbers of more than ``MAX_NUMBER_DIGITS`` digits
-(``int()`` of a huge digit string takes quadratic time).
+decompression, some 8,000 JobBeans) and inflates gzip and deflate itself with
+a bounded output. ``decode_json`` refuses JSON nested deeper than
+``MAX_JSON_DEPTH`` and numbers longer than ``MAX_NUMBER_DIGITS`` digits.
 """
 
 from __future__ import absolute_import, division, print_function
