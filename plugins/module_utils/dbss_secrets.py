@@ -10,8 +10,8 @@ form it can take inside such text, and in part as well as whole:
 
 * the forms: as given, JSON-escaped (ASCII or not), URL-encoded (``%20`` or
   ``+`` for spaces, ``/`` kept or not), HTML-escaped;
-* in part: any run of ``FRAGMENT`` or more characters of one of those forms
-  (a server that cut the token it echoed still echoes part of it).
+* in part: any run of ``FRAGMENT`` (12) or more characters of one of those
+  forms (a server that cut the token it echoed still echoes part of it).
 
 Mask first, shorten after: ``shorten`` is only ever applied to masked text, so
 a cut can never leave the start of a secret that masking would have found.
@@ -29,8 +29,9 @@ from urllib.parse import quote, quote_plus
 
 MASK = "********"
 # The shortest run of a secret masked on its own. Shorter secrets are masked
-# whole; shorter runs are too common in ordinary text to tell apart.
-FRAGMENT = 8
+# whole only: a password holds ordinary words ("password" itself), and masking
+# every 8-letter word it shares with a message would hide the message instead.
+FRAGMENT = 12
 _RUNS = re.compile(b"\x01+|[^\x01]+")
 
 

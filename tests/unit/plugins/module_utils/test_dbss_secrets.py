@@ -86,3 +86,10 @@ def test_short_secret_masked_whole_only():
 def test_shorten_cuts_and_joins_lines():
     assert shorten("a\n b   c", 100) == "a b c"
     assert shorten("x" * 50, 10) == "x" * 7 + "..."
+
+
+def test_a_word_a_password_shares_with_the_message_stays_readable():
+    masker = SecretMasker(["not-the-password-0003"])
+    assert masker.text("IAM password login failed: the username or password is wrong") == \
+        "IAM password login failed: the username or password is wrong"
+    assert masker.text("echo: not-the-password-00") == "echo: %s" % MASK
