@@ -141,6 +141,7 @@ class PasswordAuth(_Auth):
         self._send = None
         self._token = None
         self._refused = None
+        self._issued = []
         self._lock = threading.Lock()
 
     @property
@@ -185,7 +186,9 @@ class PasswordAuth(_Auth):
             raise DbssApiError(answer.status, request_id=answer.headers.get("X-Request-Id"),
                                operation=self.operation, error_msg="IAM answered without a usable X-Subject-Token "
                                "header, so no token was issued (mode: %s)" % self.label) from None
-        self.masker = SecretMasker((self._password, token))
+        # Every token obtained stays masked: a server may echo an older one.
+        self._issued.append(token)
+        self.masker = SecretMasker([self._password] + self._issued)
 
     def _body(self):
         """The login request body (holds the password: never log it)."""

@@ -18,7 +18,9 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import http.cookiejar
 import json
+import logging
 import random
 import re
 import socket
@@ -80,6 +82,28 @@ class _Masks:
         self.data = lambda value: auth.masker.data(masker.data(value))
 
 
+class _MaskedLogs(logging.Filter):
+    """urllib3 logs what it could not parse (a header line, say) as it came: its
+    records are masked with every open client's maskers, tracebacks dropped."""
+
+    def __init__(self):
+        super(_MaskedLogs, self).__init__()
+        self.masks = set()
+
+    def filter(self, record):
+        if self.masks:
+            text = record.getMessage()
+            for masks in list(self.masks):
+                text = masks.text(text)
+            record.msg, record.args, record.exc_info, record.exc_text = text, (), None, None
+        return True
+
+
+_LOG_MASKS = _MaskedLogs()
+for _logger in ("urllib3.connection", "urllib3.connectionpool", "urllib3.response", "urllib3.poolmanager"):
+    logging.getLogger(_logger).addFilter(_LOG_MASKS)
+
+
 class DbssClient:
     """A client of the DBSS API bound to one project. ``auth``: an object of
     dbss_auth.py; ``verify``: requests' (True, False or a CA bundle path);
@@ -111,8 +135,10 @@ class DbssClient:
             # The module warns once; urllib3's per-request warning would only repeat it.
             urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
         auth.bind(self._login)
+        _LOG_MASKS.masks.add(self._masks)
 
     def close(self):
+        _LOG_MASKS.masks.discard(self._masks)
         self.session.close()
 
     # -- the API -------------------------------------------------------------
@@ -122,18 +148,20 @@ class DbssClient:
             raise DbssConfigError("resource_id", "must not be '.' or '..' (the request would not be sent as signed)")
         return "%s/v1/%s/audit/%s/jobs" % (self.base_url, quote(self.project_id, safe=""), quote(resource_id, safe=""))
 
-    def list_jobs(self, resource_id, deadline=None):
+    def list_jobs(self, resource_id, deadline=None, retries=None):
         """The normalised, masked JobBean dicts of one audit instance."""
-        return self.request("GET", self.jobs_url(resource_id), deadline=deadline,
+        return self.request("GET", self.jobs_url(resource_id), deadline=deadline, retries=retries,
                             operation="listing DBSS audit jobs of resource %s" % resource_id,
                             parse=lambda data: jobs_from_body(data, resource_id))
 
-    def request(self, method, url, deadline=None, operation=None, parse=None, body=None):
+    def request(self, method, url, deadline=None, operation=None, parse=None, body=None, retries=None):
         """One API call; returns ``parse(json)`` of the 2xx answer (the JSON
         itself without ``parse``), masked. ``parse`` raises ValueError for a
         body of the wrong shape: a malformed, transient answer. ``body`` is
         sent as JSON. ``deadline`` is a time of ``clock``; by default the
-        call may take ``longest_call()``."""
+        call may take ``longest_call()``. ``retries`` (default max_retries):
+        a wait passes 0 and retries itself, so one resource's Retry-After or
+        backoff never holds up the others' polls."""
         if self._refusal is not None:
             raise self._refusal.with_traceback(None)  # the same error, without piling up tracebacks
         refuse_dot_segments(url, "url")
@@ -146,7 +174,7 @@ class DbssClient:
             headers = {"Content-Type": "application/json;charset=utf-8"}
         try:
             value = self._call(method, url, data, deadline, operation or "%s %s" % (method, url), self.auth,
-                               parse or _same, headers)
+                               parse or _same, headers, retries=self.max_retries if retries is None else retries)
         except DbssApiError as error:
             if error.auth_failure:
                 self._refusal = error
@@ -169,9 +197,10 @@ class DbssClient:
         deadline = getattr(self._local, "deadline", None)
         if deadline is None:
             deadline = self.clock() + self.longest_call()
-        return self._call(method, url, body, deadline, self.auth.operation, NO_AUTH, None, headers, login=True)
+        return self._call(method, url, body, deadline, self.auth.operation, NO_AUTH, None, headers, login=True,
+                          retries=self.max_retries)
 
-    def _call(self, method, url, data, deadline, operation, auth, parse, headers, login=False):
+    def _call(self, method, url, data, deadline, operation, auth, parse, headers, login=False, retries=0):
         attempt, renewed, error = 0, False, None
         while True:
             if self.rate_limiter is not None and not self.rate_limiter.acquire(deadline):
@@ -180,24 +209,24 @@ class DbssClient:
                     "%s: the wait deadline passed while waiting for the request-rate limit" % operation)
             prepared = self._prepare(method, url, data, headers, auth)  # signs, or logs in first
             try:
-                return self._accept(self._send(prepared, deadline), operation, parse, login)
+                return self._accept(self._send(prepared, deadline, operation), operation, parse, login)
             except (DbssApiError, DbssTransportError) as exc:
                 error = exc
             if not renewed and getattr(error, "status", None) == 401 and not error.locked and auth.renew(prepared):
                 renewed = True
                 self._debug("401 answered; the credential was renewed, sending again")
                 continue
-            pause = self._retry_pause(error, attempt, deadline)
+            pause = self._retry_pause(error, attempt, deadline, retries)
             if pause is None:
                 raise error
-            self._debug("transient failure (%s); retry %d of %d in %.2f s" % (error, attempt + 1, self.max_retries, pause))
+            self._debug("transient failure (%s); retry %d of %d in %.2f s" % (error, attempt + 1, retries, pause))
             self.sleep(pause)
             attempt += 1
 
-    def _retry_pause(self, error, attempt, deadline):
+    def _retry_pause(self, error, attempt, deadline, retries):
         """Seconds to wait before asking again, or None when the call ends here
         (a Retry-After longer than the cap or than the deadline allows included)."""
-        if not error.transient or attempt >= self.max_retries:
+        if not error.transient or attempt >= retries:
             return None
         retry_after = getattr(error, "retry_after", None)
         if retry_after is not None and retry_after > RETRY_AFTER_CAP:
@@ -214,8 +243,9 @@ class DbssClient:
             raise DbssTransportError("a request to %s cannot be built (%s)" % (_host(url), type(exc).__name__),
                                      transient=False)
 
-    def _send(self, prepared, deadline):
-        """One exchange within min(timeout, what is left of the deadline); a Reply."""
+    def _send(self, prepared, deadline, operation):
+        """One exchange within min(timeout, what is left of the deadline); a Reply.
+        A failure names the operation (which resource), then what went wrong."""
         limit = min(self.timeout, deadline - self.clock())
         host = _host(prepared.url)
         if limit <= 0:
@@ -231,7 +261,8 @@ class DbssClient:
             except MalformedBody as problem:
                 return Reply(response.status_code, response.headers, b"", str(problem))
         except (requests.RequestException, UrllibError, OSError) as exc:
-            raise self._transport_error(exc, host, limit)
+            error = self._transport_error(exc, host, limit)
+            raise DbssTransportError("%s failed: %s" % (operation, error), transient=error.transient)
 
     def _accept(self, reply, operation, parse, login):
         """The value of a 2xx answer; raises the DbssApiError of any other."""
@@ -268,6 +299,9 @@ class DbssClient:
         """A DbssTransportError for an exchange that got no usable answer. Only
         TLS verification failures are permanent."""
         reason = quote_text(_reason(exc), self._masks, 300)
+        if "CA certificate bundle" in str(exc):  # requests: REQUESTS_CA_BUNDLE or ca_path names no file
+            return DbssTransportError("the CA bundle to verify %s cannot be read (%s); check ca_path, "
+                                      "REQUESTS_CA_BUNDLE and CURL_CA_BUNDLE" % (host, reason), transient=False)
         if isinstance(exc, requests.exceptions.SSLError):
             return DbssTransportError(
                 "TLS verification of %s failed (%s); set ca_path to the CA bundle that signed its certificate "
@@ -297,6 +331,8 @@ def _new_session():
     session.mount("http://", adapter)
     # Every request carries an auth object, so requests never adds one from ~/.netrc.
     session.auth = NO_AUTH
+    # The API needs no cookie; kept ones would grow every request (and memory) without bound.
+    session.cookies.set_policy(http.cookiejar.DefaultCookiePolicy(allowed_domains=[]))
     session.headers.clear()
     # gzip and deflate only: dbss_transport decompresses them within its cap.
     agent = "%s/%s (Ansible collection; python-requests/%s)" % (COLLECTION_NAME, COLLECTION_VERSION, requests.__version__)

@@ -92,14 +92,20 @@ def begin_time(job):
     return None
 
 
+def age(job):
+    """Sort key, oldest first: a job without a usable begin_time has not begun,
+    so it is newer than any that has; on a tie, a job not (yet) SUCCESS counts
+    as the newer, so a tie can never open a gate (fail closed)."""
+    when = begin_time(job)
+    return (when is None, when or 0, job.get("status") != "SUCCESS")
+
+
 def newest_job(jobs):
-    """The newest job (see the module docstring), or None for no jobs."""
-    best, best_key = None, None
+    """The newest job (see ``age``; the first of equals), or None for no jobs."""
+    best = None
     for job in jobs or ():
-        when = begin_time(job)
-        key = (1, 0) if when is None else (0, when)  # not begun: newer than any begun job
-        if best is None or key > best_key:
-            best, best_key = job, key
+        if best is None or age(job) > age(best):
+            best = job
     return best
 
 

@@ -108,19 +108,19 @@ def _compile_query(expression):
 
 class JobsPoller:
     """``poll(resource_ids, deadline)`` -> {resource_id: jobs, or the DbssError}.
+    Until an answer proves the credential, resources go one at a time, so a
+    wrong one reaches the API once (the client refuses the rest unsent).
+    ``retries`` per call: a wait passes 0, as it retries each resource itself."""
 
-    Until the client has seen the credential accepted, one resource is polled
-    alone first: a wrong credential then reaches the API once, and the client
-    answers every other resource with the same refusal without sending it."""
-
-    def __init__(self, client):
+    def __init__(self, client, retries=None):
         self.client = client
+        self.retries = retries
         self._pool = None
 
     def __call__(self, resource_ids, deadline=None):
         ids = list(resource_ids)
         results = {}
-        if not self.client.authenticated:
+        while ids and not self.client.authenticated:
             first = ids.pop(0)
             results[first] = self._one(first, deadline)
         if len(ids) == 1:
@@ -134,7 +134,7 @@ class JobsPoller:
 
     def _one(self, resource_id, deadline):
         try:
-            return self.client.list_jobs(resource_id, deadline=deadline)
+            return self.client.list_jobs(resource_id, deadline=deadline, retries=self.retries)
         except DbssError as error:
             return error
 
@@ -144,7 +144,7 @@ class JobsPoller:
 
 
 def _keep(job, request):
-    if request.job_id is not None and job.get("job_id") != request.job_id:
+    if request.job_id is not None and str(job.get("job_id")) != request.job_id:
         return False
     return not request.status or job.get("status") in request.status
 
@@ -160,7 +160,10 @@ def shape_result(request, jobs_by_resource):
     if not request.single:
         result["resources"] = resources
     if request.query is not None:
-        result["query_result"] = request.query.search(all_jobs)
+        try:
+            result["query_result"] = request.query.search(all_jobs)
+        except jmespath.exceptions.JMESPathError as exc:  # e.g. a function given the wrong type
+            raise DbssConfigError("query", "failed on the jobs: %s" % str(exc).replace("\n", " "))
     return result
 
 
@@ -176,7 +179,7 @@ def run_jobs_info(params, client_factory, on_event=None, clock=time.monotonic, s
     request = JobsInfoRequest(params)
     limiter = RateLimiter(request.max_rps, clock=clock, sleep=sleep)
     client = client_factory(limiter)
-    poller = JobsPoller(client)
+    poller = JobsPoller(client, retries=0 if request.wait else None)
     # Said on success and on failure alike: a failed run is when it matters most.
     warnings = [] if client.verify else [
         "validate_certs is false: the TLS certificate of %s was not verified; "
@@ -186,9 +189,7 @@ def run_jobs_info(params, client_factory, on_event=None, clock=time.monotonic, s
             result = _wait(request, client, poller, on_event, clock, sleep, rng)
         else:
             answers = poller(request.resource_ids)
-            for resource_id in request.resource_ids:
-                if isinstance(answers[resource_id], DbssError):
-                    raise answers[resource_id]
+            _raise_first_error(request.resource_ids, answers)
             result = shape_result(request, answers)
     except DbssError as error:
         error.warnings = warnings
@@ -199,6 +200,16 @@ def run_jobs_info(params, client_factory, on_event=None, clock=time.monotonic, s
     if warnings:
         result["warnings"] = warnings
     return result
+
+
+def _raise_first_error(resource_ids, answers):
+    """The refused credential if one was (it is the cause), else the first
+    error in resource order, naming its resource."""
+    failed = [rid for rid in resource_ids if isinstance(answers[rid], DbssError)]
+    failed.sort(key=lambda rid: not getattr(answers[rid], "auth_failure", False))
+    if failed:
+        error = answers[failed[0]]
+        raise DbssFailure(str(error), dict(error.to_result(), resource_id=failed[0]))
 
 
 def _wait(request, client, poller, on_event, clock, sleep, rng):

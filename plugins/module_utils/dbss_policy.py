@@ -5,21 +5,11 @@
 """When to ask again: one backoff, one jitter and one Retry-After rule for the
 client's retries, the waiter's polls and the EDA source.
 
-Pure functions; the random source is passed in so tests are exact.
-
-==========================  ================================================================
-Rule                        Meaning
-==========================  ================================================================
-``next_interval(i, cap)``   The interval doubles after each poll or failure, up to ``cap``.
-``jittered(i, rng)``        A pause drawn from the top fifth of ``i``: [0.8 i, i]. Enough to
-                            keep many pollers out of lockstep without asking early.
-``retry_pause(n, rng)``     The pause before retry ``n`` (0-based) of one request:
-                            ``jittered(min(RETRY_CAP, RETRY_BASE * 2**n))``.
-``parse_retry_after(h)``    Seconds from a ``Retry-After`` header (delta-seconds or an HTTP
-                            date); None when absent or unreadable. Never negative.
-``RETRY_AFTER_CAP``         A single request never sleeps longer than this for a Retry-After;
-                            a longer one ends the call (a wait decides whether to come back).
-==========================  ================================================================
+Pure functions (the random source is passed in). The interval doubles up to a
+cap; each pause is drawn from its top fifth (enough to keep many pollers out of
+lockstep without asking early); a single request never sleeps longer than
+``RETRY_AFTER_CAP`` for a Retry-After (a longer one ends the call, and a wait
+decides whether to come back).
 """
 
 from __future__ import absolute_import, division, print_function

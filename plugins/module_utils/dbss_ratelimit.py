@@ -7,19 +7,11 @@ each caller reserves the next free slot under a lock, then sleeps outside it
 (arrival order, no spinning). It adapts to the gateway (additive increase,
 multiplicative decrease, like botocore's adaptive mode):
 
-=====================  ==================================================================
-Event                  Effect
-=====================  ==================================================================
-``acquire(deadline)``  Waits (with the injected ``sleep``) for a slot and returns True;
-                       returns False at once, without sleeping, when the slot it would get
-                       lies after ``deadline`` (``None``: no deadline).
-``on_throttled()``     An HTTP 429 / APIG(W).0308: the rate is halved (floor ``MIN_RATE``;
-                       at most once per max(1 s, 1/rate), so one burst of 429s counts as
-                       one) and the next request waits one interval at the new rate. A
-                       Retry-After pauses only the call it came with (the client, the
-                       waiter and the EDA source each honour it for that call alone).
-``on_success()``       The rate grows by a fiftieth of the configured rate, up to it.
-=====================  ==================================================================
+``acquire(deadline)`` waits for a slot (True), or returns False at once when the
+slot lies after ``deadline``. ``on_throttled()`` (a 429 / APIG(W).0308) halves the
+rate (floor ``MIN_RATE``, once per burst of 429s) and the next request waits one
+interval at it; a Retry-After pauses only the call it came with. ``on_success()``
+adds a fiftieth of the configured rate back, up to it.
 
 ``rate`` is validated by dbss_settings; ``clock`` and ``sleep`` are injected.
 """

@@ -9,7 +9,8 @@ a ``fail_reason``, a JobBean key). ``SecretMasker`` replaces it there, in each
 form it can take inside such text, and in part as well as whole:
 
 * the forms: as given, JSON-escaped (ASCII or not), URL-encoded (``%20`` or
-  ``+`` for spaces, ``/`` kept or not), HTML-escaped;
+  ``+`` for spaces, ``/`` kept or not), HTML-escaped, lower or upper case,
+  hex, base64 (standard or URL-safe); a number equal to one;
 * in part: any run of ``FRAGMENT`` (12) or more characters of one of those
   forms (a server that cut the token it echoed still echoes part of it).
 
@@ -21,6 +22,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import base64
 import html
 import json
 import re
@@ -36,8 +38,12 @@ _RUNS = re.compile(b"\x01+|[^\x01]+")
 
 
 def _forms(secret):
+    raw = secret.encode("utf-8")
     forms = {secret, json.dumps(secret)[1:-1], json.dumps(secret, ensure_ascii=False)[1:-1],
              quote(secret, safe=""), quote(secret), quote_plus(secret), html.escape(secret)}
+    if len(secret) >= 8:  # a shorter one changed in case would match ordinary words
+        forms.update((secret.lower(), secret.upper(), raw.hex(), raw.hex().upper(),
+                      base64.b64encode(raw).decode().rstrip("="), base64.urlsafe_b64encode(raw).decode().rstrip("=")))
     return set(form for form in forms if form)
 
 
@@ -84,6 +90,8 @@ class SecretMasker:
             return dict((self.data(k), self.data(v)) for k, v in value.items())
         if isinstance(value, (list, tuple)):
             return type(value)(self.data(item) for item in value)
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and self.text(str(value)) != str(value):
+            return MASK  # a numeric password echoed as a JSON number
         return value
 
 

@@ -8,23 +8,11 @@ Each check raises ``DbssConfigError(option, rule)`` before any request is sent,
 so a typo fails in milliseconds with a message that names the option instead
 of surfacing later as an HTTP error (or, worse, as a request to a wrong host).
 
-Durations (``parse_duration``): ``wait_timeout``, ``wait_delay`` ... as float seconds, from:
-
-==========================  ==========================================
-Form                        Examples
-==========================  ==========================================
-int or float                ``90``, ``1.5``
-numeric string              ``"90"``, ``"1.5"``, ``" 30 "``
-Terraform / Go duration     ``"20m"``, ``"1h30m"``, ``"90s"``, ``"500ms"``, ``"2h0m5s"``, ``"1.5h"``
-==========================  ==========================================
-
-Units of the duration form: ``h``, ``m``, ``s``, ``ms``, ``us`` (or ``\u00b5s``), ``ns``;
-several may follow each other without spaces, as in Terraform's ``timeouts`` blocks.
-Signs, exponents (``"1e3"``), ``inf``/``nan``, booleans, spaces inside a duration and
-unknown units (``"20M"``, ``"1d"``) are refused with a ``DbssConfigError`` naming the option.
-Zero is refused unless ``allow_zero=True`` (for ``wait_delay`` and ``wait_not_found_timeout``);
-negatives always are, and so is anything above ``maximum`` (every duration has an upper bound:
-a typo such as ``999999999h`` must fail naming the option, not overflow later).
+Durations (``parse_duration``): a number of seconds (``90``, ``"1.5"``) or a
+Terraform / Go duration (``"20m"``, ``"1h30m"``, ``"500ms"``; units h, m, s, ms,
+us, ns). Signs, exponents, ``inf``/``nan``, booleans and unknown units are
+refused naming the option; so are zero (unless allowed) and anything above the
+option's upper bound (``999999999h`` must not overflow later).
 """
 
 from __future__ import absolute_import, division, print_function
@@ -165,9 +153,10 @@ def resolve_base_url(endpoint, region, cloud):
     if endpoint:
         if region:
             validate_region(region)
+        validate_cloud(cloud or "myhuaweicloud.com")  # it still builds the IAM URL
         return validate_http_url(endpoint, "endpoint")
     if not region:
-        raise DbssConfigError("region", "is required when endpoint is not set (or set the HW_REGION_NAME environment variable)")
+        raise DbssConfigError("region", "is required when endpoint is not set (set region or its environment variable, or endpoint)")
     return "https://dbss.%s.%s" % (validate_region(region), validate_cloud(cloud))
 
 

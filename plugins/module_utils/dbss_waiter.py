@@ -2,49 +2,14 @@
 # Copyright: hwcloud.dbss contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""Wait for DBSS audit-instance jobs to settle.
+"""Wait for DBSS audit-instance jobs to settle (Terraform's StateChangeConf,
+with failure states and an injected clock).
 
 ``JobWaiter(spec, fetch, clock, sleep, rng, on_event=None, endpoint=...)`` is pure logic:
 ``fetch(resource_ids, deadline)`` returns ``{resource_id: job list or exception}``; the
-clock, sleep and random source are injected. ``WaitSpec`` is trusted (dbss_settings validates).
-
-========================  =======  ================================================================
-Setting or case           Default  Meaning (defaults are WaitSpec's)
-========================  =======  ================================================================
-target_states             SUCCESS  A resource is done when its followed job is seen in one of these;
-                                   the wait succeeds when every resource is done.
-pending_states            INIT,    Keep polling while the followed job is in one of these.
-                          READY,
-                          RUNNING
-failure_states            FAIL     Fail at once, kind ``failed``: resource, job, state, error_code,
-                                   fail_reason and elapsed time in the message.
-(any other status)                 Fail at once, kind ``unexpected_state``, naming the three lists.
-job_id                    none     Follow this job; several jobs with that ID fail the wait at once
-                                   (``api_error``, "job_id X matches N jobs of resource R").
-                                   Without it, follow the newest job: greatest begin_time; a job
-                                   without a usable begin_time has not begun, so it counts as the
-                                   newest (fail closed); ties keep the API's order (dbss_jobs).
-wait_timeout              1800 s   Deadline, from the call to ``wait``: never slept past, no fetch
-                                   started after it. Then ``timeout``, naming each unfinished
-                                   resource (20, then "and N more"), its job, state and for how long.
-wait_delay                0 s      Sleep before the first poll.
-wait_sleep                5 s      First interval of each resource, and again whenever it follows
-                                   another job (a new one, or its job disappears or comes back).
-wait_max_sleep            30 s     The interval doubles after each pause up to this cap (a status
-                                   change of the same job does not reset it); each pause is
-                                   jittered into [0.8, 1] x the interval (dbss_policy).
-wait_not_found_timeout    60 s     How long a resource may list no (matching) job, counted from the
-                                   start or from when its job disappeared; then ``not_found``.
-                                   0: fail on the first poll without a job.
-unreachable_timeout       60 s     Until some poll gets an answer from the API (a job list, or an
-                                   error with ``from_api`` True), transient errors (refused, TLS,
-                                   DNS, timeout, non-JSON) are retried this long from the first
-                                   poll, then ``unreachable`` names the endpoint and last error.
-(transient error)                  ``transient`` True: retried with the same backoff until the
-                                   deadline. Retry-After holds back that resource only; one that
-                                   reaches the deadline ends the wait at once (``timeout``).
-(permanent error)                  Fail at once, kind ``api_error``, with the error as ``cause``.
-========================  =======  ================================================================
+clock, sleep and random source are injected. ``WaitSpec`` is trusted (dbss_settings
+validates it). The semantics, one row per setting and case, are the table in
+docs/guide.md, "How a wait decides"; the unit tests run every row on a fake clock.
 
 Each resource has its own next-poll time; a round fetches those due, or due within
 ``min(1 s, wait_sleep / 4)``, never one inside a Retry-After pause. When several fail in

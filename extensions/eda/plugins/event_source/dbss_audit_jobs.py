@@ -149,7 +149,7 @@ from ansible.module_utils.common.arg_spec import ArgumentSpecValidator  # noqa: 
 from ansible_collections.hwcloud.dbss.plugins.module_utils import dbss_settings as settings  # noqa: E402
 from ansible_collections.hwcloud.dbss.plugins.module_utils.dbss_client import HAS_REQUESTS  # noqa: E402
 from ansible_collections.hwcloud.dbss.plugins.module_utils.dbss_errors import DbssConfigError, DbssError  # noqa: E402
-from ansible_collections.hwcloud.dbss.plugins.module_utils.dbss_jobs import ChangeTracker, begin_time, followed_job  # noqa: E402
+from ansible_collections.hwcloud.dbss.plugins.module_utils.dbss_jobs import ChangeTracker, age, followed_job  # noqa: E402
 from ansible_collections.hwcloud.dbss.plugins.module_utils.dbss_options import (  # noqa: E402
     argument_spec, build_client, secret_values)
 from ansible_collections.hwcloud.dbss.plugins.module_utils.dbss_policy import (  # noqa: E402
@@ -232,12 +232,6 @@ def masked_log(masker):
     return log
 
 
-def _age(job):
-    """Sort key, oldest first: a job without a usable begin_time has not begun, so it is the newest."""
-    when = begin_time(job)
-    return (when is None, when or 0)
-
-
 class JobEvents:
     """Turns successive job listings of resources into transition events (the
     rules of docs/eda.md, "When an event is sent", on ChangeTracker keyed by
@@ -256,7 +250,7 @@ class JobEvents:
         first = resource_id not in self._seen
         seen = self._seen.setdefault(resource_id, collections.OrderedDict())
         events = []
-        for job in sorted(jobs, key=_age):
+        for job in sorted(jobs, key=age):
             status = job.get("status")
             if job.get("job_id") is None or not isinstance(status, str):
                 continue  # nothing to follow

@@ -472,3 +472,43 @@ def test_the_path_sent_is_the_path_signed(server, clock, monkeypatch, base, reso
     assert unquote(urlsplit(received["path"]).path) == unquote(urlsplit(client.jobs_url(resource_id)).path)
     assert signed[-1].split("\n")[1] == dbss_signer.canonical_uri(urlsplit(received["path"]).path)
     assert received["headers"]["Authorization"] == _server_side_check(received, "20260102T030405Z")
+
+
+def test_an_older_iam_token_echoed_after_a_new_login_stays_masked(server, clock):
+    old = "token-one-" + "A1b2C3d4E5" * 3
+    server.queue(logged_in(old), Answer(401, flat("DBSS.10020100", "The token must be updated")),
+                 logged_in("token-two-" + "Z9y8X7w6V5" * 3),
+                 jobs(dict(EXAMPLE_JOB, fail_reason="previous token was %s" % old)))
+    listed = password_client(server, clock).list_jobs(RESOURCE)
+    assert old not in json.dumps(listed) and old[:12] not in json.dumps(listed)
+
+
+def test_cookies_a_server_sets_are_never_sent_back(server, clock):
+    server.queue(Answer(200, {"jobs": []}, {"Set-Cookie": "session=" + "x" * 4000}), jobs(EXAMPLE_JOB))
+    client = make_client(server, clock)
+    client.list_jobs(RESOURCE)
+    client.list_jobs(RESOURCE)
+    assert "Cookie" not in server.requests[1]["headers"]
+
+
+def test_a_transport_failure_names_the_operation_and_resource(clock):
+    client = DbssClient("http://127.0.0.1:9", PROJECT, TokenAuth(TOKEN), timeout=2, max_retries=0, clock=clock,
+                        sleep=clock.sleep)
+    error = error_of(client.list_jobs, "res-refused")
+    assert str(error).startswith("listing DBSS audit jobs of resource res-refused failed: connection to 127.0.0.1:9")
+
+
+def test_a_missing_ca_bundle_is_named_and_not_retried(server, clock, monkeypatch):
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/nonexistent/ca.pem")
+    client = make_client(server, clock, url=server.url.replace("http://", "https://"))
+    error = error_of(client.list_jobs, RESOURCE)
+    assert "CA bundle" in str(error) and not error.transient and len(server.requests) == 0
+
+
+def test_urllib3_log_records_are_masked_while_a_client_is_open(server, clock, caplog):
+    import logging
+    client = make_client(server, clock)
+    with caplog.at_level(logging.WARNING, logger="urllib3.connection"):
+        logging.getLogger("urllib3.connection").warning("Failed to parse headers: unparsed data: %r", "echo " + TOKEN)
+    client.close()
+    assert caplog.records and TOKEN not in caplog.text and "********" in caplog.text

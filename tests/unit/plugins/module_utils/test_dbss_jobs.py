@@ -130,3 +130,11 @@ def test_change_tracker_forget_makes_the_next_observation_a_first_one():
     tracker.observe("res-a", job("RUNNING"))
     tracker.forget("res-a")
     assert tracker.observe("res-a", job("SUCCESS")) == event("j1", None, "SUCCESS")   # no previous status
+
+
+def test_a_tie_never_opens_the_gate():
+    done = {"job_id": "a", "status": "SUCCESS", "begin_time": 5}
+    failed = {"job_id": "b", "status": "FAIL", "begin_time": 5}
+    assert newest_job([done, failed])["job_id"] == "b" and newest_job([failed, done])["job_id"] == "b"
+    unbegun = [dict(done, begin_time=None), dict(failed, begin_time=None)]
+    assert newest_job(unbegun)["job_id"] == "b"

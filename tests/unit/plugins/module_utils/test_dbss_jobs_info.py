@@ -15,7 +15,7 @@ import pytest
 
 from ansible_collections.hwcloud.dbss.plugins.module_utils.dbss_auth import TokenAuth
 from ansible_collections.hwcloud.dbss.plugins.module_utils.dbss_client import DbssClient
-from ansible_collections.hwcloud.dbss.plugins.module_utils.dbss_errors import DbssFailure
+from ansible_collections.hwcloud.dbss.plugins.module_utils.dbss_errors import DbssConfigError, DbssFailure
 from ansible_collections.hwcloud.dbss.plugins.module_utils.dbss_jobs_info import (
     JOBS_INFO_ARGUMENT_SPEC,
     JOBS_INFO_MODULE_KWARGS,
@@ -94,11 +94,14 @@ def test_wait_times_out_naming_the_last_state(server, clock):
 
 def test_transient_errors_do_not_end_the_wait(server, clock):
     busy = Answer(503, b"<html>busy</html>")
-    throttled = Answer(429, {"error_code": "APIGW.0308", "error_msg": "The throttling threshold has been reached"}, {"Retry-After": "2"})
-    server.queue(busy, busy, busy, throttled, throttled, throttled, jobs(job("SUCCESS")))
+    throttled = Answer(429, {"error_code": "APIGW.0308", "error_msg": "The throttling threshold has been reached"},
+                       {"Retry-After": "10"})
+    server.queue(busy, busy, busy, throttled, jobs(job("SUCCESS")))
     result = run(server, clock)
     assert result["job"]["status"] == "SUCCESS"
-    assert 2.0 in clock.sleeps, "Retry-After must be honoured"
+    # The wait retries each resource itself (one request per poll) and honours Retry-After.
+    assert result["polls"] == result["requests"] == 5
+    assert max(clock.sleeps) >= 10.0
 
 
 def test_permanent_error_ends_the_wait_with_api_fields(server, clock):
@@ -234,3 +237,31 @@ def test_no_jobs_key_counts_as_no_job_and_hits_the_not_found_bound(server, clock
         run(server, clock, wait_not_found_timeout=5)
     assert caught.value.to_result()["failure_kind"] == "not_found"
     assert clock.now - 1000.0 < 30
+
+
+@pytest.mark.parametrize("first", [Answer(503, b"<html>busy</html>"), Answer(200, b"", reset=True)])
+@pytest.mark.parametrize("wait", [False, True])
+def test_no_fan_out_until_an_answer_proves_the_credential(server, clock, first, wait):
+    # The first poll gets no verdict: the next one still goes alone, and is refused.
+    server.queue(first, first, first)
+    server.default = Answer(401, {"error_code": "APIGW.0301", "error_msg": "verify aksk signature fail"})
+    with pytest.raises(DbssFailure) as caught:
+        run(server, clock, wait=wait, resource_id=None, resource_ids=["r%d" % i for i in range(10)])
+    assert "401" in str(caught.value) and "verify aksk signature fail" in str(caught.value)
+    # three answers without a verdict, then exactly one refusal: nothing is sent after it
+    assert len(server.requests) == 4
+    refused = server.requests[-1]["path"].split("/")[-2]
+    assert caught.value.to_result()["resource_id"] == refused
+
+
+def test_a_numeric_job_id_is_found_by_its_text(server, clock):
+    server.default = jobs(job("SUCCESS", job_id=123))
+    result = run(server, clock, job_id="123")
+    assert result["job"]["job_id"] == 123 and result["jobs"]
+
+
+def test_a_query_that_fails_on_the_jobs_names_the_option(server, clock):
+    server.default = jobs(job("SUCCESS"))
+    with pytest.raises(DbssConfigError) as caught:
+        run(server, clock, wait=False, query="length(`1`)")
+    assert caught.value.option == "query"

@@ -93,3 +93,16 @@ def test_a_word_a_password_shares_with_the_message_stays_readable():
     assert masker.text("IAM password login failed: the username or password is wrong") == \
         "IAM password login failed: the username or password is wrong"
     assert masker.text("echo: not-the-password-00") == "echo: %s" % MASK
+
+
+@pytest.mark.parametrize("encode", [str.lower, str.upper, lambda s: s.encode().hex(),
+                                    lambda s: __import__("base64").b64encode(s.encode()).decode()])
+def test_case_hex_and_base64_forms_are_masked(encode):
+    secret = make_secret(40).replace("é", "e")
+    masked = SecretMasker([secret]).text("echo %s end" % encode(secret))
+    assert masked.rstrip("= end").endswith(MASK) and masked.startswith("echo " + MASK)
+
+
+def test_a_numeric_secret_echoed_as_a_number_is_masked():
+    assert SecretMasker(["9876543210123"]).data({"fail_reason": 9876543210123, "n": 5}) == \
+        {"fail_reason": MASK, "n": 5}

@@ -88,3 +88,7 @@ def test_region_is_checked_when_an_endpoint_is_set_too():
     assert refused(settings.resolve_base_url, "http://127.0.0.1:1", "cn-nort-4", None).option == "region"
     assert settings.resolve_base_url("http://127.0.0.1:1", "cn-north-4", None) == "http://127.0.0.1:1"
     assert settings.resolve_base_url("http://127.0.0.1:1", None, None) == "http://127.0.0.1:1"
+
+
+def test_cloud_is_checked_when_an_endpoint_is_set_too():
+    assert refused(settings.resolve_base_url, "http://127.0.0.1:1", None, "localhost:1/x").option == "cloud"
