@@ -82,26 +82,22 @@ class _Masks:
         self.data = lambda value: auth.masker.data(masker.data(value))
 
 
-class _MaskedLogs(logging.Filter):
-    """urllib3 logs what it could not parse (a header line, say) as it came: its
-    records are masked with every open client's maskers, tracebacks dropped."""
-
-    def __init__(self):
-        super(_MaskedLogs, self).__init__()
-        self.masks = set()
-
-    def filter(self, record):
-        if self.masks:
-            text = record.getMessage()
-            for masks in list(self.masks):
-                text = masks.text(text)
-            record.msg, record.args, record.exc_info, record.exc_text = text, (), None, None
-        return True
+_LOG_MASKS = set()  # the maskers of the open clients
 
 
-_LOG_MASKS = _MaskedLogs()
+def _mask_record(record):
+    """urllib3 logs what it could not parse (a header line, say) as it came:
+    its records are masked with every open client's maskers, tracebacks dropped."""
+    if _LOG_MASKS:
+        text = record.getMessage()
+        for masks in list(_LOG_MASKS):
+            text = masks.text(text)
+        record.msg, record.args, record.exc_info, record.exc_text = text, (), None, None
+    return True
+
+
 for _logger in ("urllib3.connection", "urllib3.connectionpool", "urllib3.response", "urllib3.poolmanager"):
-    logging.getLogger(_logger).addFilter(_LOG_MASKS)
+    logging.getLogger(_logger).addFilter(_mask_record)
 
 
 class DbssClient:
@@ -135,10 +131,10 @@ class DbssClient:
             # The module warns once; urllib3's per-request warning would only repeat it.
             urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
         auth.bind(self._login)
-        _LOG_MASKS.masks.add(self._masks)
+        _LOG_MASKS.add(self._masks)
 
     def close(self):
-        _LOG_MASKS.masks.discard(self._masks)
+        _LOG_MASKS.discard(self._masks)
         self.session.close()
 
     # -- the API -------------------------------------------------------------

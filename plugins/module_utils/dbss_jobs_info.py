@@ -46,8 +46,7 @@ JOBS_INFO_ARGUMENT_SPEC = dict(
     wait_timeout=dict(type="raw", default=1800),
     wait_delay=dict(type="raw", default=0),
     wait_sleep=dict(type="raw", default=2),
-    # None: settings.DEFAULT_MAX_SLEEP, or wait_sleep when that is larger.
-    wait_max_sleep=dict(type="raw"),
+    wait_max_sleep=dict(type="raw"),  # None: settings.DEFAULT_MAX_SLEEP, or wait_sleep if larger
     wait_not_found_timeout=dict(type="raw", default=60),
     wait_max_rps=dict(type="float", default=10.0),
     target_states=dict(type="list", elements="str", choices=list(JOB_STATES), default=list(DEFAULT_TARGET_STATES)),

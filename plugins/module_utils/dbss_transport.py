@@ -13,7 +13,8 @@ what is left, so a server trickling a byte at a time is cut at the limit.
 Memory: ``read_body`` reads at most ``MAX_BODY_BYTES`` (4 MiB after
 decompression, some 8,000 JobBeans) and inflates gzip and deflate itself with
 a bounded output. ``decode_json`` refuses JSON nested deeper than
-``MAX_JSON_DEPTH`` and numbers longer than ``MAX_NUMBER_DIGITS`` digits.
+``MAX_JSON_DEPTH``, with more than ``MAX_JSON_ITEMS`` values, or numbers longer
+than ``MAX_NUMBER_DIGITS`` digits.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -42,6 +43,7 @@ except ImportError:  # pragma: no cover - the client reports the missing request
 
 MAX_BODY_BYTES = 4 * 1024 * 1024
 MAX_JSON_DEPTH = 32
+MAX_JSON_ITEMS = 50000  # some 3,500 JobBeans
 MAX_NUMBER_DIGITS = 4300  # Python's own limit for int() (3.11+), for every version and floats too
 CHUNK_BYTES = 64 * 1024
 
@@ -269,23 +271,26 @@ def _short_number(convert):
     return parse
 
 
-# A JSON string, or one bracket: enough to measure nesting without parsing.
-_JSON_NESTING = re.compile(rb'"(?:[^"\\]|\\.)*"|[\[\]{}]')
+_JSON_TOKENS = re.compile(rb'"(?:[^"\\]|\\.)*"|[\[\]{},]')
 
 
-def _deeper_than(data, limit):
-    """True when the JSON text nests containers more than ``limit`` levels;
-    checked before parsing, so json.loads never recurses that deep."""
-    depth = 0
-    for match in _JSON_NESTING.finditer(data):
+def _shape_problem(data):
+    """Why the JSON text must not be parsed (measured on its strings, brackets
+    and commas), or None: json.loads recurses, and 4 MiB of ``{},`` would make
+    gigabytes of Python objects."""
+    depth = items = 0
+    for match in _JSON_TOKENS.finditer(data):
         token = match.group()
-        if token in (b"[", b"{"):
-            depth += 1
-            if depth > limit:
-                return True
+        if token in (b"[", b"{", b","):
+            items += 1
+            if items > MAX_JSON_ITEMS:
+                return "the JSON answer holds more than %d values" % MAX_JSON_ITEMS
+            depth += token != b","
+            if depth > MAX_JSON_DEPTH:
+                return "the JSON answer is nested deeper than %d levels" % MAX_JSON_DEPTH
         elif token in (b"]", b"}"):
             depth -= 1
-    return False
+    return None
 
 
 def describe_non_json(data):
@@ -300,8 +305,9 @@ def describe_non_json(data):
 
 def decode_json(data):
     """The JSON value of a body; raises MalformedBody saying what it is instead."""
-    if _deeper_than(data, MAX_JSON_DEPTH):
-        raise MalformedBody("the JSON answer is nested deeper than %d levels" % MAX_JSON_DEPTH)
+    problem = _shape_problem(data)
+    if problem:
+        raise MalformedBody(problem)
     try:
         value = json.loads(data, parse_int=_short_number(int), parse_float=_short_number(float))
     except MalformedBody:

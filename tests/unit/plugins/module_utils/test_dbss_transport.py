@@ -26,6 +26,7 @@ import requests
 from ansible_collections.hwcloud.dbss.plugins.module_utils.dbss_auth import AkSkAuth, PasswordAuth, TokenAuth
 from ansible_collections.hwcloud.dbss.plugins.module_utils.dbss_client import DbssClient
 from ansible_collections.hwcloud.dbss.plugins.module_utils.dbss_errors import DbssApiError, DbssTransportError
+from ansible_collections.hwcloud.dbss.plugins.module_utils import dbss_transport as transport
 from ansible_collections.hwcloud.dbss.plugins.module_utils.dbss_transport import MAX_BODY_BYTES
 
 from ansible_collections.hwcloud.dbss.tests.unit.scripted_server import (
@@ -311,3 +312,16 @@ def test_https_through_a_proxy_still_verifies_the_real_host(tls_server, server, 
     assert make_client(url, clock).list_jobs(RESOURCE) == [EXAMPLE_JOB]
     assert server.requests[-1]["method"] == "CONNECT" and server.requests[-1]["path"] == "localhost:%d" % tls_server.port
     assert "localhost" in tls_server.sni
+
+
+@pytest.mark.parametrize("body", [b'{"jobs":[' + b",".join([b"{}"] * 60000) + b"]}",
+                                  b'{"error_code":"X","details":[' + b",".join([b"[]"] * 60000) + b"]}"])
+def test_many_small_values_are_refused_before_they_become_python_objects(body):
+    with pytest.raises(transport.MalformedBody) as caught:
+        transport.decode_json(body)
+    assert "more than %d values" % transport.MAX_JSON_ITEMS in str(caught.value)
+
+
+def test_a_realistic_answer_is_read():
+    body = json.dumps({"jobs": [dict(EXAMPLE_JOB, job_id=str(i)) for i in range(1000)]}).encode()
+    assert len(transport.decode_json(body)["jobs"]) == 1000
