@@ -99,7 +99,8 @@ options:
     description:
       - Seconds one HTTP exchange may take in all (connecting, sending, and receiving the whole answer),
         above 0 and at most 3600. A server that keeps the answer trickling in is cut off at this limit.
-    type: float
+      - A number, or its text (as an environment variable or a template gives it).
+    type: raw
     default: 30
   max_retries:
     description:
@@ -110,7 +111,8 @@ options:
         as the request would take if every attempt timed out and every pause were at its longest
         (195.5 s with the defaults); a longer C(Retry-After) ends the request early.
       - If not set, the value of the E(HW_MAX_RETRIES) environment variable is used.
-    type: int
+      - An integer, or its text.
+    type: raw
     default: 5
 notes:
   - "Authentication modes, strongest precedence first: O(auth_token); O(access_key) + O(secret_key)

@@ -151,13 +151,10 @@ class DbssClient:
                             parse=lambda data: jobs_from_body(data, resource_id))
 
     def request(self, method, url, deadline=None, operation=None, parse=None, body=None, retries=None):
-        """One API call; returns ``parse(json)`` of the 2xx answer (the JSON
-        itself without ``parse``), masked. ``parse`` raises ValueError for a
-        body of the wrong shape: a malformed, transient answer. ``body`` is
-        sent as JSON. ``deadline`` is a time of ``clock``; by default the
-        call may take ``longest_call()``. ``retries`` (default max_retries):
-        a wait passes 0 and retries itself, so one resource's Retry-After or
-        backoff never holds up the others' polls."""
+        """One API call: ``parse(json)`` of the 2xx answer, masked (a ValueError
+        from ``parse``: a malformed, transient answer). ``deadline``: a time of
+        ``clock`` (default: ``longest_call()`` from now). ``retries`` (default
+        max_retries): a wait passes 0, as it retries each resource itself."""
         if self._refusal is not None:
             raise self._refusal.with_traceback(None)  # the same error, without piling up tracebacks
         refuse_dot_segments(url, "url")

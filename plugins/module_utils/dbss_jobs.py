@@ -20,11 +20,8 @@ __metaclass__ = type
 import math
 
 # The 13 documented JobBean fields, in the API reference's order.
-JOB_FIELDS = (
-    "job_id", "status", "job_type", "server_id", "server_name", "resource_id",
-    "begin_time", "end_time", "charge_mode", "error_code", "fail_reason",
-    "ha_id", "ha_name",
-)
+JOB_FIELDS = ("job_id", "status", "job_type", "server_id", "server_name", "resource_id", "begin_time", "end_time",
+              "charge_mode", "error_code", "fail_reason", "ha_id", "ha_name")
 
 JOB_STATES = ("INIT", "READY", "RUNNING", "SUCCESS", "FAIL")
 DEFAULT_TARGET_STATES = ("SUCCESS",)

@@ -48,7 +48,7 @@ JOBS_INFO_ARGUMENT_SPEC = dict(
     wait_sleep=dict(type="raw", default=2),
     wait_max_sleep=dict(type="raw"),  # None: settings.DEFAULT_MAX_SLEEP, or wait_sleep if larger
     wait_not_found_timeout=dict(type="raw", default=60),
-    wait_max_rps=dict(type="float", default=10.0),
+    wait_max_rps=dict(type="raw", default=10.0),
     target_states=dict(type="list", elements="str", choices=list(JOB_STATES), default=list(DEFAULT_TARGET_STATES)),
     pending_states=dict(type="list", elements="str", choices=list(JOB_STATES), default=list(DEFAULT_PENDING_STATES)),
     failure_states=dict(type="list", elements="str", choices=list(JOB_STATES), default=list(DEFAULT_FAILURE_STATES)),
@@ -86,12 +86,7 @@ class JobsInfoRequest:
                 raise DbssConfigError("job_id", "with wait=true follows one job of one resource: give a single "
                                                 "resource (resource_id), or leave job_id out to follow each "
                                                 "resource's newest job")
-            wait = settings.validate_wait(params)
-            self.wait_spec = WaitSpec(
-                target_states=wait["target_states"], pending_states=wait["pending_states"],
-                failure_states=wait["failure_states"], timeout=wait["timeout"], delay=wait["delay"],
-                sleep=wait["sleep"], max_sleep=wait["max_sleep"], not_found_timeout=wait["not_found_timeout"],
-                job_id=self.job_id)
+            self.wait_spec = WaitSpec(job_id=self.job_id, **settings.validate_wait(params))
 
 
 def _compile_query(expression):

@@ -59,8 +59,8 @@ COMMON_ARGUMENT_SPEC = dict(
     domain_name=dict(type="str", fallback=_env("HW_DOMAIN_NAME")),
     validate_certs=dict(type="bool", default=True),
     ca_path=dict(type="path"),
-    timeout=dict(type="float", default=30.0),
-    max_retries=dict(type="int", default=5, fallback=_env("HW_MAX_RETRIES")),
+    timeout=dict(type="raw", default=30.0),
+    max_retries=dict(type="raw", default=5, fallback=_env("HW_MAX_RETRIES")),
 )
 
 # option -> the environment variables it falls back to, in order.
@@ -139,11 +139,8 @@ def task_result(operation, params, masker):
 
 
 def run_as_task(module_spec, module_kwargs, args, operation, on_event=None):
-    """The controller route: validate ``args`` exactly as AnsibleModule would
-    (types, defaults, HW_* fallbacks, mutually exclusive options), then
-    ``task_result``. With ``on_event``, the operation is called as
-    ``operation(params, on_event=...)`` and every event reaches ``on_event``
-    masked (an error text in an event may quote what a server echoed back)."""
+    """The controller route: validate ``args`` as AnsibleModule would, then
+    ``task_result``; ``on_event`` (live progress) gets every event masked."""
     validator = ArgumentSpecValidator(argument_spec(module_spec),
                                       mutually_exclusive=module_kwargs.get("mutually_exclusive"),
                                       required_one_of=module_kwargs.get("required_one_of"))

@@ -41,11 +41,11 @@ HEADER_TOKEN_RE = re.compile(r"^[\x21-\x7e]+\Z")
 # this list is most often a typo; one that is real but new can still be used
 # through ``endpoint``.
 DBSS_REGIONS = (
-    "cn-north-1", "cn-north-2", "cn-north-4", "cn-north-9", "cn-north-11", "cn-north-12",
-    "cn-east-2", "cn-east-3", "cn-east-4", "cn-east-5", "cn-south-1", "cn-south-2", "cn-south-4",
-    "cn-southwest-2", "cn-southwest-3", "ap-southeast-1", "ap-southeast-2", "ap-southeast-3",
-    "ap-southeast-4", "ap-southeast-5", "af-south-1", "af-north-1", "la-north-2", "la-south-2",
-    "sa-brazil-1", "me-east-1", "tr-west-1", "my-kualalumpur-1", "ru-northwest-2", "ru-moscow-1",
+    "cn-north-1", "cn-north-2", "cn-north-4", "cn-north-9", "cn-north-11", "cn-north-12", "cn-east-2", "cn-east-3",
+    "cn-east-4", "cn-east-5", "cn-south-1", "cn-south-2", "cn-south-4", "cn-southwest-2", "cn-southwest-3",
+    "ap-southeast-1", "ap-southeast-2", "ap-southeast-3", "ap-southeast-4", "ap-southeast-5", "af-south-1",
+    "af-north-1", "la-north-2", "la-south-2", "sa-brazil-1", "me-east-1", "tr-west-1", "my-kualalumpur-1",
+    "ru-northwest-2", "ru-moscow-1"
 )
 
 MAX_TIMEOUT_SECONDS = 3600
@@ -160,16 +160,29 @@ def resolve_base_url(endpoint, region, cloud):
     return "https://dbss.%s.%s" % (validate_region(region), validate_cloud(cloud))
 
 
+def _number(value, kinds=(int, float)):
+    """A number, given as such or as text, else None (the options are ``raw``:
+    ansible-core's int and float conversions overflow on ``1e999``)."""
+    if isinstance(value, str):
+        try:
+            value = int(value.strip()) if int in kinds and value.strip().isdigit() else float(value)
+        except (ValueError, OverflowError):
+            return None
+    return value if isinstance(value, kinds) and not isinstance(value, bool) else None
+
+
 def validate_timeout(value, option="timeout"):
-    if value is None or isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= MAX_TIMEOUT_SECONDS:
+    number = _number(value)
+    if number is None or not 0 < number <= MAX_TIMEOUT_SECONDS:
         raise DbssConfigError(option, "must be a number of seconds above 0 and at most %d (got %s)" % (MAX_TIMEOUT_SECONDS, _describe(value)))
-    return float(value)
+    return float(number)
 
 
 def validate_max_retries(value):
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_RETRIES_LIMIT:
+    number = _number(value, (int,))
+    if number is None or not 0 <= number <= MAX_RETRIES_LIMIT:
         raise DbssConfigError("max_retries", "must be an integer from 0 to %d (got %s)" % (MAX_RETRIES_LIMIT, _describe(value)))
-    return value
+    return number
 
 
 def validate_header_secret(value, option):
@@ -217,8 +230,7 @@ def validate_wait(params):
     not_found = parse_duration(params.get("wait_not_found_timeout"), "wait_not_found_timeout", allow_zero=True,
                                maximum=MAX_WAIT_SECONDS)
     states = validate_states(params.get("target_states"), params.get("pending_states"), params.get("failure_states"))
-    return dict(states, timeout=timeout, delay=delay, sleep=sleep, max_sleep=max_sleep, not_found_timeout=not_found,
-                max_rps=validate_rate(params.get("wait_max_rps"), "wait_max_rps"))
+    return dict(states, timeout=timeout, delay=delay, sleep=sleep, max_sleep=max_sleep, not_found_timeout=not_found)
 
 
 def validate_states(target, pending, failure):
@@ -238,9 +250,10 @@ def validate_states(target, pending, failure):
 
 def validate_rate(value, option):
     """Requests per second: above 0, at most MAX_RPS."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= MAX_RPS:
+    number = _number(value)
+    if number is None or not 0 < number <= MAX_RPS:
         raise DbssConfigError(option, "must be a number above 0 and at most %d (got %s)" % (MAX_RPS, _describe(value)))
-    return float(value)
+    return float(number)
 
 
 _UNITS = {

@@ -124,7 +124,8 @@ options:
     description:
       - Most API requests per second for the whole task, shared by every resource, above 0 and at most
         V(1000). After an HTTP 429 the rate is lowered, then raised again step by step.
-    type: float
+      - A number, or its text.
+    type: raw
     default: 10
   target_states:
     description:

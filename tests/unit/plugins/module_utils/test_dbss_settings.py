@@ -41,10 +41,6 @@ def refused(function, *args):
     (dict(wait_max_sleep="1h1s"), "wait_max_sleep"),
     (dict(wait_not_found_timeout="2d"), "wait_not_found_timeout"),
     (dict(wait_not_found_timeout="86401"), "wait_not_found_timeout"),
-    (dict(wait_max_rps=0), "wait_max_rps"),
-    (dict(wait_max_rps=float("nan")), "wait_max_rps"),
-    (dict(wait_max_rps=float("inf")), "wait_max_rps"),
-    (dict(wait_max_rps=5000), "wait_max_rps"),
     (dict(target_states=[]), "target_states"),
     (dict(target_states=["SUCCESS"], pending_states=["SUCCESS"]), "pending_states"),
     (dict(failure_states=["SUCCESS"]), "failure_states"),
@@ -92,3 +88,27 @@ def test_region_is_checked_when_an_endpoint_is_set_too():
 
 def test_cloud_is_checked_when_an_endpoint_is_set_too():
     assert refused(settings.resolve_base_url, "http://127.0.0.1:1", None, "localhost:1/x").option == "cloud"
+
+
+@pytest.mark.parametrize("value,expected", [(30, 30.0), ("30", 30.0), (" 2.5 ", 2.5), (3600, 3600.0)])
+def test_a_timeout_given_as_text_is_read(value, expected):
+    assert settings.validate_timeout(value) == expected
+
+
+@pytest.mark.parametrize("value,expected", [(5, 5), ("5", 5), (0, 0)])
+def test_max_retries_given_as_text_is_read(value, expected):
+    assert settings.validate_max_retries(value) == expected
+
+
+@pytest.mark.parametrize("value", [True, 2.5, "2.5", "-1", 21, 10 ** 400, float("nan"), "x"])
+def test_max_retries_refused(value):
+    assert refused(settings.validate_max_retries, value).option == "max_retries"
+
+
+@pytest.mark.parametrize("value", [0, -1, float("nan"), float("inf"), 5000, 10 ** 400, True, "fast"])
+def test_rates_refused(value):
+    assert refused(settings.validate_rate, value, "wait_max_rps").option == "wait_max_rps"
+
+
+def test_a_rate_given_as_text_is_read():
+    assert settings.validate_rate("2.5", "wait_max_rps") == 2.5

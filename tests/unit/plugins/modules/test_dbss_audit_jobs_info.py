@@ -188,6 +188,13 @@ BAD_INPUTS = [
     (dict(wait=True, wait_timeout="3s", wait_delay="1h"), "wait_delay"),
     (dict(wait=True, wait_timeout=60, wait_delay=60), "wait_delay"),
     (dict(resource_id=None, resource_ids=["ra", "rb"], wait=True, job_id="j1"), "job_id"),
+    # numbers ansible-core's own int and float conversions would overflow on
+    (dict(timeout=10 ** 400), "timeout"),
+    (dict(timeout=float("inf")), "timeout"),
+    (dict(max_retries=float("inf")), "max_retries"),
+    (dict(max_retries="1e999"), "max_retries"),
+    (dict(wait=True, wait_max_rps=10 ** 400), "wait_max_rps"),
+    (dict(wait=True, wait_max_rps="nan"), "wait_max_rps"),
 ]
 
 
