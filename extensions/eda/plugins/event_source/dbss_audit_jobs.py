@@ -66,20 +66,20 @@ options:
   interval:
     description:
       - Seconds between two polls of one resource when it answers normally. Above 0, at most 3600.
-    type: float
+    type: raw
     default: 10
   backoff_max:
     description:
       - Longest pause, in seconds, between polls of a resource that keeps failing. Above 0, at
         most 3600; never shorter than O(interval).
-    type: float
+    type: raw
     default: 300
   max_rps:
     description:
       - Most API requests per second, shared by the polls of every resource. Above 0, at most 1000.
       - After an HTTP 429 the rate is halved for all of them, then recovers gradually, as in the
         module's waits; the C(Retry-After) of the 429 pauses only the resource it came with.
-    type: float
+    type: raw
     default: 10
   job_id:
     description:
@@ -171,10 +171,11 @@ MAX_LOG_LINE = 2000
 
 PLUGIN_SPEC = dict(
     resource_ids=dict(type="list", elements="str", required=True),
-    interval=dict(type="float", default=10.0),
-    backoff_max=dict(type="float", default=300.0),
+    # raw: the collection reads the number (ansible-core's float conversion overflows on 1e999)
+    interval=dict(type="raw", default=10.0),
+    backoff_max=dict(type="raw", default=300.0),
     job_id=dict(type="str"),
-    max_rps=dict(type="float", default=10.0),
+    max_rps=dict(type="raw", default=10.0),
 )
 
 

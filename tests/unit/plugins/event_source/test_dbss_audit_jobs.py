@@ -726,3 +726,13 @@ def test_over_http_no_part_of_a_secret_echoed_by_the_server_is_logged_or_sent(se
     assert any("HTTP 503" in line and "********" in line for line in lines), lines
     for text in lines + strings_in(source.queue.events):
         assert not leaks(text, secret), text[:200]
+
+
+@pytest.mark.parametrize("option,value", [("interval", float("inf")), ("interval", 10 ** 400), ("backoff_max", "1e999"),
+                                          ("max_rps", 10 ** 400)])
+def test_numbers_that_would_overflow_are_refused_naming_the_option(option, value):
+    args = dict(resource_ids=["r"], endpoint="http://127.0.0.1:9", project_id="0" * 32, auth_token="t")
+    args[option] = value
+    with pytest.raises(plugin.DbssConfigError) as caught:
+        plugin.parse_args(args)
+    assert caught.value.option == option
