@@ -40,7 +40,7 @@ description:
     never produces two events, even if the API briefly answers an older status again.
   - Every job in the listing is watched, so a newer job on the same resource is followed
     as soon as it appears. With O(job_id) only that job is watched.
-  - Every resource is polled on its own schedule (at most 4 polls at the same time), so a resource
+  - Every resource is polled on its own schedule (at most 8 polls at the same time), so a resource
     whose polls hang, fail or are throttled does not delay the polls or the events of the others.
   - Until an answer has proved the credentials, polls run one at a time: a wrong credential reaches
     the API once. A refusal no new login cures (HTTP 401 or 403, a refused IAM login, a locked
@@ -163,7 +163,7 @@ LOGGER = logging.getLogger("hwcloud.dbss.eda.dbss_audit_jobs")
 EVENT_KEY = "dbss_audit_job"
 INITIAL_STATUS = "INIT"
 # Polls of different resources that may run at the same time (each one in a daemon thread).
-MAX_PARALLEL_POLLS = 4
+MAX_PARALLEL_POLLS = 8
 # Jobs remembered per resource; the least recently listed are forgotten first.
 MAX_JOBS_REMEMBERED = 1000
 # Longest log line, in characters (cut after masking, never before).
@@ -351,7 +351,9 @@ class _Watcher:
             return await self._list(resource_id)
 
     def _list(self, resource_id):
-        return in_daemon_thread(self.client.list_jobs, resource_id, time.monotonic() + self.budget)
+        # No retries inside the call: the source backs off (and honours Retry-After) for
+        # this resource alone, so a throttled resource never holds a poll slot meanwhile.
+        return in_daemon_thread(self.client.list_jobs, resource_id, time.monotonic() + self.budget, 0)
 
     async def follow(self, resource_id):
         """Poll one resource until cancelled: ``interval`` after a good answer,

@@ -146,7 +146,7 @@ class ScriptedClient:
         self.most_in_flight = 0
         self.delay = 0
 
-    def list_jobs(self, resource_id, deadline=None):
+    def list_jobs(self, resource_id, deadline=None, retries=None):
         with self.lock:
             self.calls.append(resource_id)
             self.in_flight += 1
