@@ -49,7 +49,7 @@ SYSTEM_TESTS = os.path.join(ROOT, "tests", "system")
 # The answers of tests/system/hostile.py that could take memory, and one plain
 # answer for the baseline (what ansible-playbook and the module take anyway).
 MEMORY_CASES = ("ok", "gzip-bomb", "deflate-bomb", "gzip-bomb-chunked", "endless-chunked", "big-length",
-                "big-close", "deep-nest", "huge-int", "huge-float")
+                "big-close", "deep-nest", "huge-int", "huge-float", "many-values", "many-details")
 MEMORY_ROUTES = (("module", "hostile_remote"), ("action", "local"))
 MEMORY_BAR_MB = 300
 MEMORY_STOP_MB = 1536

@@ -29,6 +29,8 @@ big-close                 the same without ``Content-Length``, ended by closing 
 unknown-encoding          200, valid JSON labelled ``Content-Encoding: x-hostile``
 deep-nest                 200, ``{"jobs": [[[[...]]]]}`` nested NEST_DEPTH deep
 deep-error                500, an error body nested NEST_DEPTH deep
+many-values / many-details  200, ``{"jobs": [{}, {}, ...]}`` / 500, ``details`` of ``{}``: under 4 MiB,
+                          but over a million JSON values (gigabytes once parsed)
 huge-int / huge-float     200, a job whose ``begin_time`` is an integer / a decimal of
                           HUGE_DIGITS digits
 trickle-body              200 with ``Content-Length``; the body one byte per second
@@ -94,6 +96,7 @@ MiB = 1 << 20
 GiB = 1 << 30
 BOMB_SIZE = GiB                 # what the gzip / deflate bombs inflate to
 BIG_BODY = 256 * MiB            # big-length / big-close
+MANY_VALUES = 1300000           # many-values / many-details: 3.9 MB of "{},"
 ENDLESS_LIMIT = (16 * GiB, 120.0)  # endless-chunked stops here even if the client keeps reading
 NEST_DEPTH = 200000
 HUGE_DIGITS = 100000
@@ -347,6 +350,10 @@ class _Handler(BaseHTTPRequestHandler):
             self._json(200, {"jobs": [job]}, headers=[("Content-Encoding", "x-hostile")])
         elif mode == "deep-nest":
             self._json(200, b'{"jobs": ' + b"[" * NEST_DEPTH + b"]" * NEST_DEPTH + b"}")
+        elif mode in ("many-values", "many-details"):
+            items = b",".join([b"{}"] * MANY_VALUES)
+            self._json(*((200, b'{"jobs": [' + items + b"]}") if mode == "many-values" else
+                         (500, b'{"error_code": "DBSS.11000000", "details": [' + items + b"]}")))
         elif mode == "deep-error":
             self._json(500, b'{"error_code": "DBSS.11000000", "details": ' + b"[" * NEST_DEPTH + b"]" * NEST_DEPTH + b"}")
         elif mode in ("huge-int", "huge-float"):

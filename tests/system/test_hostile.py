@@ -118,6 +118,8 @@ MALFORMED = {
     "unknown-encoding": r"Content-Encoding: x-hostile",
     "deep-nest": r"nested deeper than \d+ levels",
     "deep-error": r"HTTP 500",
+    "many-values": r"more than \d+ values",
+    "many-details": r"HTTP 500.*more than \d+ values",
     "huge-int": r"more than \d+ digits",
     "huge-float": r"more than \d+ digits",
     "trickle-body": TIMED_OUT,
