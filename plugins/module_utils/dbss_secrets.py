@@ -4,9 +4,8 @@
 
 """Keep secrets out of everything a server can make us print.
 
-A server may quote a credential back in any text it sends (an ``error_msg``,
-a ``fail_reason``, a JobBean key). ``SecretMasker`` replaces it there, in each
-form it can take inside such text, and in part as well as whole:
+A server may quote a credential in any text it sends (an ``error_msg``, a
+JobBean key). ``SecretMasker`` replaces it, in each form and in part:
 
 * the forms: as given, JSON-escaped (ASCII or not), URL-encoded (``%20`` or
   ``+`` for spaces, ``/`` kept or not), HTML-escaped, lower or upper case,
@@ -14,8 +13,7 @@ form it can take inside such text, and in part as well as whole:
 * in part: any run of ``FRAGMENT`` (12) or more characters of one of those
   forms (a server that cut the token it echoed still echoes part of it).
 
-Mask first, shorten after: ``shorten`` is only ever applied to masked text, so
-a cut can never leave the start of a secret that masking would have found.
+Mask first, shorten after, so a cut never leaves part of a secret unmasked.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -30,10 +28,10 @@ import re
 from urllib.parse import quote, quote_plus
 
 MASK = "********"
-# The shortest run of a secret masked on its own. Shorter secrets are masked
-# whole only: a password holds ordinary words ("password" itself), and masking
-# every 8-letter word it shares with a message would hide the message instead.
+# The shortest run of a secret masked on its own: a password holds ordinary
+# words ("password"), and masking those would hide the message instead.
 FRAGMENT = 12
+HALF = FRAGMENT // 2
 _RUNS = re.compile(b"\x01+|[^\x01]+")
 
 
@@ -57,8 +55,10 @@ class SecretMasker:
                 forms.update(_forms(secret))
         # Longest first, so a form that contains another is masked as a whole.
         self._whole = sorted(forms, key=len, reverse=True)
-        self._grams = frozenset(form[i:i + FRAGMENT] for form in forms if len(form) > FRAGMENT
-                                for i in range(len(form) - FRAGMENT + 1))
+        long_forms = [form for form in forms if len(form) > FRAGMENT]
+        self._grams = frozenset(form[i:i + FRAGMENT] for form in long_forms for i in range(len(form) - FRAGMENT + 1))
+        # Any run of FRAGMENT holds an aligned block of HALF: look there first.
+        self._halves = frozenset(form[i:i + HALF] for form in long_forms for i in range(len(form) - HALF + 1))
 
     def __bool__(self):
         return bool(self._whole)
@@ -73,15 +73,16 @@ class SecretMasker:
             while start != -1:
                 hidden[start:start + len(form)] = b"\x01" * len(form)
                 start = value.find(form, start + 1)
-        for start in range(len(value) - FRAGMENT + 1) if self._grams else ():
-            if value[start:start + FRAGMENT] in self._grams:
-                hidden[start:start + FRAGMENT] = b"\x01" * FRAGMENT
+        for block in range(0, len(value) - HALF + 1, HALF) if self._grams else ():
+            if value[block:block + HALF] in self._halves:
+                for start in range(max(0, block - HALF), min(block, len(value) - FRAGMENT) + 1):
+                    if value[start:start + FRAGMENT] in self._grams:
+                        hidden[start:start + FRAGMENT] = b"\x01" * FRAGMENT
         # Each run of hidden characters becomes one MASK.
         return "".join(MASK if hidden[run.start()] else value[run.start():run.end()] for run in _RUNS.finditer(hidden))
 
     def data(self, value):
-        """A copy of ``value`` (dicts, lists, tuples, strings) with every string,
-        dict keys included, masked; other values are returned as they are."""
+        """A copy of ``value`` with every string (dict keys too) and number masked."""
         if not self._whole:
             return value
         if isinstance(value, str):
