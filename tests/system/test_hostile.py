@@ -752,7 +752,9 @@ def echo_runs(kind, length, url, tag, forms=FORM_NAMES, merged=False):
     """(name, args) of every echo case of one credential kind: each place, each
     form. ``merged``: the job echo rides in the busy wait (one task fewer)."""
     creds = credentials(kind, length, url)
-    one = dict(endpoint=url, project_id=PID, **REQUEST)
+    # What is tested is the masking: a roomy request timeout, so a loaded machine
+    # (16,000-character secrets echoed in every form) cannot turn a 403 into a timeout.
+    one = dict(endpoint=url, project_id=PID, **dict(REQUEST, timeout=15))
     one.update(creds)
     waiting = dict(one, **WAIT)
     waiting["wait_timeout"] = 10  # these end at once, with a verdict, long before
