@@ -7,7 +7,7 @@
 ``select_auth`` picks the mode from the options; when several are complete the
 first wins: ``auth_token``; ``access_key`` + ``secret_key`` (+ ``security_token``);
 ``user_name`` + ``password`` + ``domain_name`` (an IAM login scoped to
-``project_id``, renewed once on a 401). A half-given mode is an error whatever
+``project_id``, or to a project name, renewed once on a 401). A half-given mode is an error whatever
 else is complete: it is almost always a typo (docs/guide.md, "Connecting and
 authenticating"). ``auth_url`` / ``domain_name`` alone are ignored by the token
 and AK/SK modes, as Terraform set-ups export them whatever the mode.
@@ -16,7 +16,10 @@ The modes are ``requests.auth.AuthBase`` objects: requests applies them to the
 prepared request before every attempt. Each has ``kind``, a ``label`` for
 messages, a ``masker`` of its secrets (the IAM token it obtained included),
 ``bind(send)`` (only the login sends) and ``renew(request)`` (True when a
-request answered 401 is worth one more try). ``NO_AUTH`` adds nothing: it
+request answered 401 is worth one more try). Without a project id, AK/SK
+and password modes carry ``project_name`` and ``iam_url``, from which the
+client finds the project once (``project_from_list``, or the login's token).
+``NO_AUTH`` adds nothing: it
 goes on requests without credentials, for requests adds its own
 (``~/.netrc``) to a request without auth. Nothing made here shows a secret.
 """
@@ -36,10 +39,14 @@ except ImportError:  # pragma: no cover - the client reports the missing request
 
 from ansible_collections.hwcloud.dbss.plugins.module_utils.dbss_errors import DbssApiError, DbssConfigError
 from ansible_collections.hwcloud.dbss.plugins.module_utils.dbss_secrets import NO_SECRETS, SecretMasker
-from ansible_collections.hwcloud.dbss.plugins.module_utils.dbss_settings import validate_header_secret, validate_http_url
+from ansible_collections.hwcloud.dbss.plugins.module_utils.dbss_settings import (
+    PROJECT_ID_RE,
+    resolve_iam_url,
+    validate_header_secret,
+    validate_project_name,
+)
 from ansible_collections.hwcloud.dbss.plugins.module_utils.dbss_signer import format_date, host_header, sign_request
 
-DEFAULT_CLOUD = "myhuaweicloud.com"
 # Added by the transport after the request is built (the SDK does not sign them
 # either), and a proxy may rewrite them: signing them could only break a signature.
 UNSIGNED_HEADERS = frozenset(("accept-encoding", "connection", "content-length", "transfer-encoding"))
@@ -51,6 +58,9 @@ class _Auth(AuthBase):
     kind = "none"
     label = "no credentials"
     masker = NO_SECRETS
+    # Set by select_auth when the project is to be found by name: the name,
+    # the option that gave it (for messages) and the IAM v3 endpoint.
+    project_id = project_name = project_option = iam_url = None
 
     def __call__(self, request):
         return request
@@ -91,11 +101,14 @@ class AkSkAuth(_Auth):
     kind = "aksk"
     label = "AK/SK signing (access_key, secret_key)"
 
-    def __init__(self, access_key, secret_key, security_token=None, project_id=None, utcnow=None):
+    def __init__(self, access_key, secret_key, security_token=None, project_id=None, utcnow=None,
+                 project_name=None, iam_url=None):
         self._access_key = access_key
         self._secret_key = secret_key
         self._security_token = security_token or None
         self.project_id = project_id or None
+        self.project_name = project_name
+        self.iam_url = iam_url
         self._utcnow = utcnow or _utcnow
         self.masker = SecretMasker((secret_key, self._security_token))
 
@@ -131,12 +144,15 @@ class PasswordAuth(_Auth):
     kind = "password"
     label = "IAM password (user_name, password, domain_name)"
 
-    def __init__(self, auth_url, user_name, password, domain_name, project_id):
-        self.auth_url = auth_url.rstrip("/")
+    def __init__(self, auth_url, user_name, password, domain_name, project_id=None, project_name=None):
+        self.auth_url = self.iam_url = auth_url.rstrip("/")
         self.user_name = user_name
         self._password = password
         self.domain_name = domain_name
+        # Scoped by id when given, else by name; the token then names the id.
+        self._scope = {"id": project_id} if project_id else {"name": project_name}
         self.project_id = project_id
+        self.project_name = project_name
         self.masker = SecretMasker((password,))
         self._send = None
         self._token = None
@@ -153,11 +169,15 @@ class PasswordAuth(_Auth):
         self._send = send
 
     def __call__(self, request):
+        request.headers["X-Auth-Token"] = self.token()
+        return request
+
+    def token(self):
+        """The current token; logs in first if there is none."""
         with self._lock:
             if self._token is None:
                 self._login()
-            request.headers["X-Auth-Token"] = self._token
-        return request
+            return self._token
 
     def renew(self, request):
         with self._lock:
@@ -189,16 +209,28 @@ class PasswordAuth(_Auth):
         # Every token obtained stays masked: a server may echo an older one.
         self._issued.append(token)
         self.masker = SecretMasker([self._password] + self._issued)
+        if self.project_id is None:
+            self.project_id = self._token_project(answer)
+
+    def _token_project(self, answer):
+        """The project id of a token scoped by name (token.project.id)."""
+        project = ((answer.data or {}).get("token") or {}).get("project") if isinstance(answer.data, dict) else None
+        project_id = project.get("id") if isinstance(project, dict) else None
+        if not isinstance(project_id, str) or not PROJECT_ID_RE.match(project_id):
+            raise DbssApiError(answer.status, request_id=answer.headers.get("X-Request-Id"), operation=self.operation,
+                               error_msg="IAM issued a token without a usable token.project.id, so the id of "
+                                         "project %s is unknown; set project_id" % self.project_name)
+        return project_id
 
     def _body(self):
         """The login request body (holds the password: never log it)."""
         user = {"name": self.user_name, "password": self._password, "domain": {"name": self.domain_name}}
         return json.dumps({"auth": {"identity": {"methods": ["password"], "password": {"user": user}},
-                                    "scope": {"project": {"id": self.project_id}}}}).encode("utf-8")
+                                    "scope": {"project": self._scope}}}).encode("utf-8")
 
 
 _OPTIONS = ("auth_token", "access_key", "secret_key", "security_token", "auth_url", "user_name", "password",
-            "domain_name", "project_id", "region", "cloud")
+            "domain_name", "project_id", "project_name", "region", "cloud")
 
 
 def _env(option, env_names, form):
@@ -243,15 +275,43 @@ def _no_mode_error(p, env):
                       "domain_name (or their environment variables)")
 
 
-def resolve_auth_url(auth_url, region, cloud, env_names=None):
-    """The IAM endpoint: ``auth_url`` checked, or built from region and cloud."""
-    if not auth_url:
-        if not region:
-            raise DbssConfigError("auth_url", "is required for IAM password login when region is not set; set "
-                                              "auth_url%s or region%s" % (_env("auth_url", env_names, " (%s)"),
-                                                                          _env("region", env_names, " (%s)")))
-        auth_url = "https://iam.%s.%s/v3" % (region, cloud or DEFAULT_CLOUD)
-    return validate_http_url(auth_url, "auth_url")
+def project_from_list(body, name, option):
+    """The id of the one project called ``name`` in an IAM ``GET /v3/projects``
+    answer. None, or several: DbssConfigError naming ``option`` (what gave the
+    name). A body of another shape: ValueError (a malformed answer)."""
+    projects = body.get("projects") if isinstance(body, dict) else None
+    if not isinstance(projects, list) or not all(isinstance(item, dict) for item in projects):
+        raise ValueError("the IAM project list has no 'projects' list of objects")
+    ids = [item.get("id") for item in projects if item.get("name", name) == name]
+    if not ids:
+        raise DbssConfigError(option, "IAM knows no project named %s that these credentials can see; check region "
+                                      "and project_name, or set project_id" % name)
+    if len(ids) > 1:
+        raise DbssConfigError(option, "IAM has %d projects named %s (%s); set project_id to the one to use"
+                              % (len(ids), name, ", ".join(str(i) for i in ids[:10])))
+    if not isinstance(ids[0], str) or not PROJECT_ID_RE.match(ids[0]):
+        raise ValueError("the IAM project named %s has no usable id" % name)
+    return ids[0]
+
+
+def _project_scope(p, env_names, mode):
+    """(project_name, the option that gave it) for a mode that can find its
+    project, or raises when nothing names one."""
+    if p["project_name"]:
+        return validate_project_name(p["project_name"]), "project_name"
+    if p["region"]:
+        return p["region"], "region"
+    raise _required("project_id", "%s and neither project_name nor region names the project to find"
+                    % mode, env_names)
+
+
+def _iam_url(p, env_names):
+    url = resolve_iam_url(p["auth_url"], p["region"], p["cloud"])
+    if url is None:
+        raise DbssConfigError("auth_url", "is required to reach IAM when region is not set; set auth_url%s or "
+                                          "region%s" % (_env("auth_url", env_names, " (%s)"),
+                                                        _env("region", env_names, " (%s)")))
+    return url
 
 
 def select_auth(params, env_names=None, utcnow=None):
@@ -271,14 +331,23 @@ def select_auth(params, env_names=None, utcnow=None):
     _check_password_set(p, env_names)
 
     if p["auth_token"]:
+        if not p["project_id"]:
+            raise _required("project_id", "authenticating with a token (auth_token): a token cannot look up "
+                                          "its project, as AK/SK or a password login can", env_names)
         return TokenAuth(p["auth_token"])
     if p["access_key"]:
-        return AkSkAuth(p["access_key"], p["secret_key"], security_token=p["security_token"],
-                        project_id=p["project_id"], utcnow=utcnow)
-    if p["user_name"]:
+        name = option = iam_url = None
         if not p["project_id"]:
-            raise _required("project_id", "logging in with user_name and password (the IAM token is scoped to "
-                                          "the project)", env_names)
-        auth_url = resolve_auth_url(p["auth_url"], p["region"], p["cloud"], env_names)
-        return PasswordAuth(auth_url, p["user_name"], p["password"], p["domain_name"], p["project_id"])
+            name, option = _project_scope(p, env_names, "signing with AK/SK")
+            iam_url = _iam_url(p, env_names)
+        auth = AkSkAuth(p["access_key"], p["secret_key"], security_token=p["security_token"],
+                        project_id=p["project_id"], utcnow=utcnow, project_name=name, iam_url=iam_url)
+        auth.project_option = option
+        return auth
+    if p["user_name"]:
+        name, option = (None, None) if p["project_id"] else _project_scope(p, env_names, "logging in with a password")
+        auth = PasswordAuth(_iam_url(p, env_names), p["user_name"], p["password"], p["domain_name"],
+                            project_id=p["project_id"], project_name=name)
+        auth.project_option = option
+        return auth
     raise _no_mode_error(p, env_names)

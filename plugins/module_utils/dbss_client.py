@@ -22,8 +22,6 @@ import http.cookiejar
 import json
 import logging
 import random
-import re
-import socket
 import threading
 import time
 
@@ -33,7 +31,7 @@ from urllib.parse import quote, urlsplit
 try:
     import requests
     import urllib3
-    from urllib3.exceptions import HTTPError as UrllibError, ReadTimeoutError
+    from urllib3.exceptions import HTTPError as UrllibError
     from urllib3.util import Timeout
     HAS_REQUESTS = True
     REQUESTS_IMPORT_ERROR = None
@@ -42,10 +40,11 @@ except ImportError as exc:  # pragma: no cover - exercised by the sanity import 
     HAS_REQUESTS = False
     REQUESTS_IMPORT_ERROR = exc
 
-from ansible_collections.hwcloud.dbss.plugins.module_utils.dbss_auth import NO_AUTH
+from ansible_collections.hwcloud.dbss.plugins.module_utils.dbss_auth import NO_AUTH, project_from_list
 from ansible_collections.hwcloud.dbss.plugins.module_utils.dbss_errors import (
     DbssApiError,
     DbssConfigError,
+    DbssError,
     DbssTransportError,
     error_from_body,
     quote_text,
@@ -61,9 +60,9 @@ from ansible_collections.hwcloud.dbss.plugins.module_utils.dbss_secrets import N
 from ansible_collections.hwcloud.dbss.plugins.module_utils.dbss_settings import refuse_dot_segments
 from ansible_collections.hwcloud.dbss.plugins.module_utils.dbss_transport import (
     BoundedAdapter,
-    LookupTimeout,
     MalformedBody,
     decode_json,
+    exchange_error,
     read_body,
 )
 
@@ -72,6 +71,11 @@ COLLECTION_VERSION = "0.1.0"
 
 # One answer, read: ``problem`` says why its body was refused (too large, ...).
 Reply = namedtuple("Reply", "status headers data problem")
+# The gateway's "API not published in this environment".
+UNPUBLISHED_CODES = frozenset(("APIGW.0101", "APIG.0101"))
+# Outside a wait, throttled answers are retried for a gateway's one-minute
+# quota window, whatever max_retries (unless 0).
+THROTTLE_WINDOW = 61.0
 
 
 class _Masks:
@@ -125,6 +129,10 @@ class DbssClient:
         self._masks = _Masks(masker, auth)
         self._refusal = None
         self._lock = threading.Lock()
+        self._project_lock = threading.Lock()
+        self._project_error = None
+        self.legacy_path = False  # the provider's path, after a 404 APIGW.0101 on the documented one
+        self.warnings = []
         self._local = threading.local()
         self.session = _new_session()
         if verify is False:
@@ -139,16 +147,61 @@ class DbssClient:
 
     # -- the API -------------------------------------------------------------
 
-    def jobs_url(self, resource_id):
+    def jobs_url(self, resource_id, legacy=False):
         if resource_id in (".", ".."):  # quote() keeps them: a path segment urllib3 would drop
             raise DbssConfigError("resource_id", "must not be '.' or '..' (the request would not be sent as signed)")
-        return "%s/v1/%s/audit/%s/jobs" % (self.base_url, quote(self.project_id, safe=""), quote(resource_id, safe=""))
+        form = "%s/v1/%s/dbss/audit/jobs/%s" if legacy else "%s/v1/%s/audit/%s/jobs"
+        return form % (self.base_url, quote(self.project_id, safe=""), quote(resource_id, safe=""))
 
     def list_jobs(self, resource_id, deadline=None, retries=None):
-        """The normalised, masked JobBean dicts of one audit instance."""
-        return self.request("GET", self.jobs_url(resource_id), deadline=deadline, retries=retries,
+        """The normalised, masked JobBean dicts of one audit instance. Where
+        the documented path is not published (404 APIGW.0101), the path the
+        Terraform provider uses serves the rest of the run, with a warning."""
+        self.find_project(deadline)
+        legacy = self.legacy_path
+        try:
+            return self._list_jobs(resource_id, deadline, retries, legacy)
+        except DbssApiError as error:
+            if legacy or error.status != 404 or error.error_code not in UNPUBLISHED_CODES:
+                raise
+            with self._lock:
+                if not self.legacy_path:
+                    self.legacy_path = True
+                    self.warnings.append("%s answered 404 %s to GET /v1/{project_id}/audit/{resource_id}/jobs (not "
+                                         "published in this region); using GET /v1/{project_id}/dbss/audit/jobs/"
+                                         "{resource_id} instead" % (self.base_url, error.error_code))
+        return self._list_jobs(resource_id, deadline, retries, True)
+
+    def _list_jobs(self, resource_id, deadline, retries, legacy):
+        return self.request("GET", self.jobs_url(resource_id, legacy), deadline=deadline, retries=retries,
                             operation="listing DBSS audit jobs of resource %s" % resource_id,
                             parse=lambda data: jobs_from_body(data, resource_id))
+
+    def find_project(self, deadline=None):
+        """The project id: the one given, else found once by name through IAM
+        (AK/SK: a signed GET /v3/projects?name=; password: the login's token)."""
+        with self._project_lock:
+            if self.project_id is None and self._project_error is not None:
+                raise self._project_error.with_traceback(None)  # asked once per run
+            if self.project_id is None:
+                try:
+                    self.project_id = self._find_project(self.auth, deadline)
+                except DbssError as error:
+                    self._project_error = error
+                    raise
+        return self.project_id
+
+    def _find_project(self, auth, deadline):
+        if auth.kind == "password":
+            self._local.deadline = deadline
+            auth.token()
+            return auth.project_id
+        name = auth.project_name
+        url = "%s/projects?name=%s" % (auth.iam_url, quote(name, safe=""))
+        auth.project_id = self.request("GET", url, deadline=deadline, operation="finding IAM project %s at %s"
+                                       % (name, _host(url)), parse=lambda body: project_from_list(
+                                           body, name, auth.project_option))
+        return auth.project_id
 
     def request(self, method, url, deadline=None, operation=None, parse=None, body=None, retries=None):
         """One API call: ``parse(json)`` of the 2xx answer, masked (a ValueError
@@ -179,8 +232,10 @@ class DbssClient:
 
     def longest_call(self):
         """Seconds one call may take when the caller gives no deadline: every
-        attempt timing out and every retry pause at its longest."""
-        return self.timeout * (self.max_retries + 1) + longest_retry_pauses(self.max_retries)
+        attempt timing out and every retry pause at its longest, and at least
+        a throttling window and one more attempt when retries are allowed."""
+        longest = self.timeout * (self.max_retries + 1) + longest_retry_pauses(self.max_retries)
+        return max(longest, THROTTLE_WINDOW + self.timeout) if self.max_retries else longest
 
     # -- one call: retries, 401 renewal -------------------------------------
 
@@ -194,7 +249,7 @@ class DbssClient:
                           retries=self.max_retries)
 
     def _call(self, method, url, data, deadline, operation, auth, parse, headers, login=False, retries=0):
-        attempt, renewed, error = 0, False, None
+        attempt, renewed, error, self._local.throttled_since = 0, False, None, None
         while True:
             if self.rate_limiter is not None and not self.rate_limiter.acquire(deadline):
                 # Report what made us wait (often a 429), not the wait itself.
@@ -218,8 +273,15 @@ class DbssClient:
 
     def _retry_pause(self, error, attempt, deadline, retries):
         """Seconds to wait before asking again, or None when the call ends here
-        (a Retry-After longer than the cap or than the deadline allows included)."""
-        if not error.transient or attempt >= retries:
+        (a Retry-After longer than the cap or than the deadline allows included).
+        Throttling is retried through a quota window even past max_retries."""
+        if not error.transient or retries == 0:
+            return None
+        if getattr(error, "throttled", False):
+            since = self._local.throttled_since = self._local.throttled_since or self.clock()
+            if attempt >= retries and self.clock() - since >= THROTTLE_WINDOW:
+                return None
+        elif attempt >= retries:
             return None
         retry_after = getattr(error, "retry_after", None)
         if retry_after is not None and retry_after > RETRY_AFTER_CAP:
@@ -254,7 +316,7 @@ class DbssClient:
             except MalformedBody as problem:
                 return Reply(response.status_code, response.headers, b"", str(problem))
         except (requests.RequestException, UrllibError, OSError) as exc:
-            error = self._transport_error(exc, host, limit)
+            error = exchange_error(exc, host, limit, lambda text: quote_text(text, self._masks, 300))
             raise DbssTransportError("%s failed: %s" % (operation, error), transient=error.transient)
 
     def _accept(self, reply, operation, parse, login):
@@ -271,7 +333,7 @@ class DbssClient:
             if self.rate_limiter is not None:
                 self.rate_limiter.on_success()
             if parse is None:
-                return reply  # the IAM login reads a header, whatever the body
+                return reply._replace(data=body)  # the IAM login reads a header and the token's project
             if problem is not None:
                 raise DbssApiError(reply.status, error_msg=quote_text(problem, masks), malformed=True, **fields)
             try:
@@ -287,29 +349,6 @@ class DbssClient:
             # The shared limit slows down; the Retry-After pauses only this call.
             self.rate_limiter.on_throttled()
         raise error
-
-    def _transport_error(self, exc, host, limit):
-        """A DbssTransportError for an exchange that got no usable answer. Only
-        TLS verification failures are permanent."""
-        reason = quote_text(_reason(exc), self._masks, 300)
-        if "CA certificate bundle" in str(exc):  # requests: REQUESTS_CA_BUNDLE or ca_path names no file
-            return DbssTransportError("the CA bundle to verify %s cannot be read (%s); check ca_path, "
-                                      "REQUESTS_CA_BUNDLE and CURL_CA_BUNDLE" % (host, reason), transient=False)
-        if isinstance(exc, requests.exceptions.SSLError):
-            return DbssTransportError(
-                "TLS verification of %s failed (%s); set ca_path to the CA bundle that signed its certificate "
-                "(or validate_certs: false for a lab only)" % (host, reason), transient=False)
-        if isinstance(_cause(exc), LookupTimeout):
-            return DbssTransportError("%s (timeout)" % reason)
-        if isinstance(exc, (requests.exceptions.Timeout, ReadTimeoutError, socket.timeout)):
-            return DbssTransportError("no complete answer from %s within %.3g s (timeout)" % (host, limit))
-        if isinstance(exc, requests.exceptions.ProxyError):
-            return DbssTransportError("connection to %s through the proxy failed: %s" % (host, reason))
-        if isinstance(exc, requests.exceptions.ConnectionError):
-            return DbssTransportError("connection to %s failed: %s" % (host, reason))
-        if isinstance(exc, (UrllibError, OSError)):
-            return DbssTransportError("the answer from %s was cut short (%s)" % (host, type(exc).__name__))
-        return DbssTransportError("request to %s failed: %s" % (host, type(exc).__name__), transient=False)
 
     def _debug(self, message):
         if self.log is not None:
@@ -343,25 +382,3 @@ def _request_id(headers):
 
 def _host(url):
     return urlsplit(url).netloc or url
-
-
-def _cause(exc):
-    """The urllib3 error under a requests one (MaxRetryError.reason), or ``exc``."""
-    reason = getattr(exc.args[0] if exc.args else None, "reason", None)
-    return exc if reason is None else reason
-
-
-def _reason(exc):
-    """The innermost reason of a connection error, without the pool and URL
-    repetition urllib3 and requests put in front."""
-    cause = _cause(exc)
-    texts = [arg for arg in getattr(cause, "args", ()) if isinstance(arg, str)]
-    text = re.sub(r"^(<[^>]*>|\w+\([^)]*\)): ", "", texts[-1] if texts else str(cause))
-    for marker in ("Caused by ", "Failed to establish a new connection: "):
-        text = text.split(marker, 1)[-1]
-    text = text.strip(" ()'\"")
-    if "Connection reset" in text or "RemoteDisconnected" in text or "Connection aborted" in text:
-        return "the connection was reset or closed without an answer"
-    if "Connection refused" in text:
-        return "connection refused"
-    return text

@@ -23,10 +23,10 @@ import math
 JOB_FIELDS = ("job_id", "status", "job_type", "server_id", "server_name", "resource_id", "begin_time", "end_time",
               "charge_mode", "error_code", "fail_reason", "ha_id", "ha_name")
 
-JOB_STATES = ("INIT", "READY", "RUNNING", "SUCCESS", "FAIL")
+JOB_STATES = ("INIT", "READY", "RUNNING", "SUCCESS", "FAIL", "ERROR")
 DEFAULT_TARGET_STATES = ("SUCCESS",)
 DEFAULT_PENDING_STATES = ("INIT", "READY", "RUNNING")
-DEFAULT_FAILURE_STATES = ("FAIL",)
+DEFAULT_FAILURE_STATES = ("FAIL", "ERROR")
 
 
 class MalformedJobs(ValueError):

@@ -174,11 +174,8 @@ def run_jobs_info(params, client_factory, on_event=None, clock=time.monotonic, s
     limiter = RateLimiter(request.max_rps, clock=clock, sleep=sleep)
     client = client_factory(limiter)
     poller = JobsPoller(client, retries=0 if request.wait else None)
-    # Said on success and on failure alike: a failed run is when it matters most.
-    warnings = [] if client.verify else [
-        "validate_certs is false: the TLS certificate of %s was not verified; "
-        "use ca_path to trust a private CA instead" % client.base_url]
     try:
+        client.find_project()  # once, before any poll: a wrong name fails here
         if request.wait:
             result = _wait(request, client, poller, on_event, clock, sleep, rng)
         else:
@@ -186,14 +183,22 @@ def run_jobs_info(params, client_factory, on_event=None, clock=time.monotonic, s
             _raise_first_error(request.resource_ids, answers)
             result = shape_result(request, answers)
     except DbssError as error:
-        error.warnings = warnings
+        # Said on success and on failure alike: a failed run is when it matters most.
+        error.warnings = _warnings(client)
         raise
     finally:
         poller.close()
         client.close()
-    if warnings:
-        result["warnings"] = warnings
+    if _warnings(client):
+        result["warnings"] = _warnings(client)
     return result
+
+
+def _warnings(client):
+    unverified = [] if client.verify else [
+        "validate_certs is false: the TLS certificate of %s was not verified; "
+        "use ca_path to trust a private CA instead" % client.base_url]
+    return unverified + list(client.warnings)
 
 
 def _raise_first_error(resource_ids, answers):

@@ -19,6 +19,7 @@ import re
 from urllib.parse import unquote, urlsplit
 
 from ansible.module_utils.errors import AnsibleFallbackNotFound
+from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
 from ansible_collections.hwcloud.dbss.plugins.module_utils import dbss_settings as settings
@@ -44,21 +45,37 @@ def _env(*names):
     return (env_fallback, list(names))
 
 
+def insecure_fallback(*names):
+    """validate_certs from HW_INSECURE / OS_INSECURE, as the Terraform provider
+    reads them: a true value turns verification off. A value that is not a
+    boolean is passed on as is, so validate_certs' own check refuses it."""
+    value = env_fallback(*names)
+    try:
+        return not boolean(value)
+    except TypeError:
+        return value
+
+
+# Environment variables: the Terraform provider's, in its order of precedence
+# (HW_* first, then the OpenStack OS_* names), so a pipeline that runs the
+# provider needs no new variable.
 COMMON_ARGUMENT_SPEC = dict(
-    project_id=dict(type="str", required=True, fallback=_env("HW_PROJECT_ID")),
-    region=dict(type="str", fallback=_env("HW_REGION_NAME")),
-    cloud=dict(type="str", default="myhuaweicloud.com", fallback=_env("HW_CLOUD")),
+    project_id=dict(type="str", fallback=_env("HW_PROJECT_ID", "OS_PROJECT_ID", "OS_TENANT_ID")),
+    project_name=dict(type="str", fallback=_env("HW_PROJECT_NAME", "OS_PROJECT_NAME", "OS_TENANT_NAME")),
+    region=dict(type="str", fallback=_env("HW_REGION_NAME", "OS_REGION_NAME")),
+    cloud=dict(type="str", fallback=_env("HW_CLOUD")),
     endpoint=dict(type="str", fallback=_env("HW_DBSS_ENDPOINT")),
     auth_token=dict(type="str", no_log=True, fallback=_env("HW_AUTH_TOKEN", "OS_AUTH_TOKEN")),
-    access_key=dict(type="str", no_log=False, fallback=_env("HW_ACCESS_KEY")),
-    secret_key=dict(type="str", no_log=True, fallback=_env("HW_SECRET_KEY")),
+    access_key=dict(type="str", no_log=False, fallback=_env("HW_ACCESS_KEY", "OS_ACCESS_KEY")),
+    secret_key=dict(type="str", no_log=True, fallback=_env("HW_SECRET_KEY", "OS_SECRET_KEY")),
     security_token=dict(type="str", no_log=True, fallback=_env("HW_SECURITY_TOKEN")),
-    auth_url=dict(type="str", fallback=_env("HW_AUTH_URL")),
-    user_name=dict(type="str", fallback=_env("HW_USER_NAME")),
-    password=dict(type="str", no_log=True, fallback=_env("HW_USER_PASSWORD")),
-    domain_name=dict(type="str", fallback=_env("HW_DOMAIN_NAME")),
-    validate_certs=dict(type="bool", default=True),
-    ca_path=dict(type="path"),
+    auth_url=dict(type="str", fallback=_env("HW_AUTH_URL", "OS_AUTH_URL")),
+    user_name=dict(type="str", fallback=_env("HW_USER_NAME", "OS_USERNAME")),
+    password=dict(type="str", no_log=True, fallback=_env("HW_USER_PASSWORD", "OS_PASSWORD")),
+    domain_name=dict(type="str", fallback=_env("HW_DOMAIN_NAME", "OS_DOMAIN_NAME", "OS_USER_DOMAIN_NAME",
+                                               "OS_PROJECT_DOMAIN_NAME")),
+    validate_certs=dict(type="bool", default=True, fallback=(insecure_fallback, ["HW_INSECURE", "OS_INSECURE"])),
+    ca_path=dict(type="path", fallback=_env("OS_CACERT")),
     timeout=dict(type="raw", default=30.0),
     max_retries=dict(type="raw", default=5, fallback=_env("HW_MAX_RETRIES")),
 )
@@ -66,6 +83,7 @@ COMMON_ARGUMENT_SPEC = dict(
 # option -> the environment variables it falls back to, in order.
 ENV_NAMES = dict((option, list(spec["fallback"][1])) for option, spec in COMMON_ARGUMENT_SPEC.items()
                  if "fallback" in spec)
+ENV_NAMES["validate_certs"] = ["HW_INSECURE", "OS_INSECURE"]  # inverted: true turns verification off
 
 URL_OPTIONS = ("endpoint", "auth_url")
 # scheme://user:password@... ; the password is what follows the first ':' of the user info.
@@ -107,8 +125,11 @@ def url_passwords(params):
 
 def build_client(params, masker, rate_limiter=None, log=None):
     """Validate the shared options and return a DbssClient; raises DbssConfigError
-    before any request when an option breaks a rule."""
-    project_id = settings.validate_project_id(params.get("project_id"))
+    before any request when an option breaks a rule. Without project_id, the
+    client finds the project by name on its first call (dbss_auth.py)."""
+    project_id = params.get("project_id") or None
+    if project_id is not None:
+        settings.validate_project_id(project_id)
     base_url = settings.resolve_base_url(params.get("endpoint"), params.get("region"), params.get("cloud"))
     timeout = settings.validate_timeout(params.get("timeout"))
     max_retries = settings.validate_max_retries(params.get("max_retries"))
@@ -116,8 +137,10 @@ def build_client(params, masker, rate_limiter=None, log=None):
     auth = select_auth(params, env_names=ENV_NAMES)
     validate_certs = params.get("validate_certs", True)
     verify = ca_path if (validate_certs and ca_path) else bool(validate_certs)
-    return DbssClient(base_url, project_id, auth, timeout=timeout, max_retries=max_retries, verify=verify,
-                      masker=masker, rate_limiter=rate_limiter, log=log)
+    client = DbssClient(base_url, project_id, auth, timeout=timeout, max_retries=max_retries, verify=verify,
+                        masker=masker, rate_limiter=rate_limiter, log=log)
+    client.warnings.extend(filter(None, [settings.region_warning(params.get("region"))]))
+    return client
 
 
 def task_result(operation, params, masker):

@@ -31,21 +31,37 @@ from ansible_collections.hwcloud.dbss.plugins.module_utils.dbss_errors import Db
 # \Z, not $: "$" also matches before a final newline, and a YAML block scalar
 # ("resource_id: |") ends with one.
 PROJECT_ID_RE = re.compile(r"^[A-Za-z0-9_-]{32,64}\Z")
+PROJECT_NAME_RE = re.compile(r"^[A-Za-z0-9_.-]{1,64}\Z")
 RESOURCE_ID_RE = re.compile(r"^[A-Za-z0-9_.-]{1,128}\Z")
-REGION_RE = re.compile(r"^[a-z]{2}(-[a-z]+)+-[0-9]{1,2}\Z")
+# Huawei's public regions (cn-north-4, eu-west-101) and private clouds' own names (region-a-1).
+REGION_RE = re.compile(r"^[a-z][a-z0-9]{1,15}(-[a-z0-9]{1,20}){1,4}\Z")
 CLOUD_RE = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+\Z")
 # What an HTTP header value may carry: visible ASCII, no spaces.
 HEADER_TOKEN_RE = re.compile(r"^[\x21-\x7e]+\Z")
 
-# Regions where Huawei Cloud's own SDK knows a DBSS endpoint. A region outside
-# this list is most often a typo; one that is real but new can still be used
-# through ``endpoint``.
+# Regions where Huawei Cloud's own SDK knows a DBSS endpoint (huaweicloudsdkdbss
+# DbssRegion), on the international site.
 DBSS_REGIONS = (
     "cn-north-1", "cn-north-2", "cn-north-4", "cn-north-9", "cn-north-11", "cn-north-12", "cn-east-2", "cn-east-3",
     "cn-east-4", "cn-east-5", "cn-south-1", "cn-south-2", "cn-south-4", "cn-southwest-2", "cn-southwest-3",
     "ap-southeast-1", "ap-southeast-2", "ap-southeast-3", "ap-southeast-4", "ap-southeast-5", "af-south-1",
     "af-north-1", "la-north-2", "la-south-2", "sa-brazil-1", "me-east-1", "tr-west-1", "my-kualalumpur-1",
     "ru-northwest-2", "ru-moscow-1"
+)
+DEFAULT_CLOUD = "myhuaweicloud.com"
+EUROPE_CLOUD = "myhuaweicloud.eu"
+# The Europe site's regions are eu-west-1xx (the Terraform provider's rule).
+EUROPE_REGION_RE = re.compile(r"^eu-west-1[0-9]{2}\Z")
+EUROPE_REGIONS = ("eu-west-101",)
+KNOWN_REGIONS = DBSS_REGIONS + EUROPE_REGIONS
+# Regions with their own IAM endpoint in Huawei's SDK (huaweicloudsdkcore
+# auth/endpoint.py); for any other region of the default site the SDK asks the
+# global one, iam.myhuaweicloud.com, and so do we.
+IAM_REGIONS = (
+    "cn-north-1", "cn-north-2", "cn-north-4", "cn-north-9", "cn-north-12", "cn-east-2", "cn-east-3", "cn-east-4",
+    "cn-east-5", "cn-south-1", "cn-south-2", "cn-southwest-2", "ap-southeast-1", "ap-southeast-2", "ap-southeast-3",
+    "ap-southeast-4", "af-south-1", "sa-brazil-1", "la-south-2", "la-north-2", "na-mexico-1", "eu-west-0",
+    "my-kualalumpur-1", "ru-moscow-1", "me-east-1", "ae-ad-1", "tr-west-1"
 )
 
 MAX_TIMEOUT_SECONDS = 3600
@@ -61,6 +77,14 @@ DEFAULT_MAX_SLEEP = 4.0
 def validate_project_id(value):
     if not isinstance(value, str) or not PROJECT_ID_RE.match(value):
         raise DbssConfigError("project_id", "must be 32 to 64 characters of A-Z, a-z, 0-9, '_' or '-' (got %s)" % _describe(value))
+    return value
+
+
+def validate_project_name(value):
+    """An IAM project name: a region name, or region_subproject."""
+    if not isinstance(value, str) or not PROJECT_NAME_RE.match(value):
+        raise DbssConfigError("project_name", "must be 1 to 64 characters of A-Z, a-z, 0-9, '_', '-' or '.', such "
+                                              "as cn-north-4 or cn-north-4_audit (got %s)" % _describe(value))
     return value
 
 
@@ -130,15 +154,24 @@ def refuse_dot_segments(url, option):
 
 
 def validate_region(value):
+    """A well-formed region name. One this release does not know is used as
+    given (Huawei adds regions faster than we release); see region_warning."""
     if not isinstance(value, str) or not REGION_RE.match(value):
-        raise DbssConfigError("region", "must look like a Huawei Cloud region such as cn-north-4 (got %s); "
-                                        "or set endpoint to the DBSS URL" % _describe(value))
-    if value not in DBSS_REGIONS:
-        close = difflib.get_close_matches(value, DBSS_REGIONS, n=1)
-        hint = " Did you mean %s?" % close[0] if close else ""
-        raise DbssConfigError("region", "%s is not a region with a known DBSS endpoint.%s "
-                                        "For a region not in this collection's list, set endpoint to its DBSS URL." % (value, hint))
+        raise DbssConfigError("region", "must look like a Huawei Cloud region such as cn-north-4 or eu-west-101 "
+                                        "(got %s); or set endpoint to the DBSS URL" % _describe(value))
     return value
+
+
+def region_warning(region):
+    """A warning for a region this release does not know but that is close to
+    one it knows (most often a typo), else None."""
+    if region is None or region in KNOWN_REGIONS:
+        return None
+    close = difflib.get_close_matches(region, KNOWN_REGIONS, n=1, cutoff=0.8)
+    if not close:
+        return None
+    return ("region %s is not one this collection knows; it is used as given. Did you mean %s?"
+            % (region, close[0]))
 
 
 def validate_cloud(value):
@@ -147,17 +180,50 @@ def validate_cloud(value):
     return value
 
 
+def site_cloud(region, cloud):
+    """The site domain: ``cloud`` when given, else myhuaweicloud.eu for the
+    Europe site's regions (eu-west-1xx) and myhuaweicloud.com for the others.
+    A region of one public site with the other's domain builds hosts that do
+    not exist: refused, naming both."""
+    if cloud is None or cloud == "":
+        return EUROPE_CLOUD if region and EUROPE_REGION_RE.match(region) else DEFAULT_CLOUD
+    validate_cloud(cloud)
+    if region and cloud in (DEFAULT_CLOUD, EUROPE_CLOUD):
+        expected = EUROPE_CLOUD if EUROPE_REGION_RE.match(region) else DEFAULT_CLOUD
+        if cloud != expected and (region in KNOWN_REGIONS or expected == EUROPE_CLOUD):
+            raise DbssConfigError("cloud", "%s is not the site of region %s, which is on %s; leave cloud unset "
+                                           "(it follows the region) or set it to %s" % (cloud, region, expected, expected))
+    return cloud
+
+
 def resolve_base_url(endpoint, region, cloud):
-    """``endpoint`` when given (it wins over region), else https://dbss.{region}.{cloud}.
+    """``endpoint`` when given (it wins over region), else https://dbss.{region}.{site}.
     A region given with an endpoint is checked too: it still builds the IAM URL."""
+    if region:
+        validate_region(region)
+    cloud = site_cloud(region, cloud)
     if endpoint:
-        if region:
-            validate_region(region)
-        validate_cloud(cloud or "myhuaweicloud.com")  # it still builds the IAM URL
         return validate_http_url(endpoint, "endpoint")
     if not region:
         raise DbssConfigError("region", "is required when endpoint is not set (set region or its environment variable, or endpoint)")
-    return "https://dbss.%s.%s" % (validate_region(region), validate_cloud(cloud))
+    return "https://dbss.%s.%s" % (region, cloud)
+
+
+def resolve_iam_url(auth_url, region, cloud):
+    """The IAM v3 endpoint: ``auth_url`` (with or without its /v3 suffix), else
+    built as Huawei's SDK and Terraform provider do: iam.{region}.{site}/v3
+    where the SDK has a regional IAM endpoint (and on every other site), the
+    global iam.myhuaweicloud.com/v3 for the other regions of the default site.
+    None when neither auth_url nor region is given."""
+    if auth_url:
+        url = validate_http_url(auth_url, "auth_url")
+        return url if url.rsplit("/", 1)[-1] == "v3" and urlsplit(url).path else url + "/v3"
+    if not region:
+        return None
+    cloud = site_cloud(region, cloud)
+    if cloud == DEFAULT_CLOUD and region not in IAM_REGIONS:
+        return "https://iam.%s/v3" % DEFAULT_CLOUD
+    return "https://iam.%s.%s/v3" % (region, cloud)
 
 
 def _number(value, kinds=(int, float)):

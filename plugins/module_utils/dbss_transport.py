@@ -31,15 +31,18 @@ import time
 import zlib
 
 try:
+    import requests
     from requests.adapters import HTTPAdapter
     from urllib3.connection import HTTPConnection, HTTPSConnection
     from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
-    from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
+    from urllib3.exceptions import ConnectTimeoutError, HTTPError as UrllibError, NewConnectionError, ReadTimeoutError
     from urllib3.util.connection import allowed_gai_family
     HAS_URLLIB3 = True
 except ImportError:  # pragma: no cover - the client reports the missing requests library
     HTTPAdapter = ConnectTimeoutError = object
     HAS_URLLIB3 = False
+
+from ansible_collections.hwcloud.dbss.plugins.module_utils.dbss_errors import DbssTransportError
 
 MAX_BODY_BYTES = 4 * 1024 * 1024
 MAX_JSON_DEPTH = 32
@@ -315,3 +318,49 @@ def decode_json(data):
     except ValueError:  # not JSON, not UTF-8, or an integer too long to read safely
         raise MalformedBody(describe_non_json(data), refused=False)
     return value
+
+
+def exchange_error(exc, host, limit, quote):
+    """A DbssTransportError for an exchange that got no usable answer (``quote``
+    masks and shortens server text). Only TLS verification failures are permanent."""
+    reason = quote(_reason(exc))
+    if "CA certificate bundle" in str(exc):  # requests: REQUESTS_CA_BUNDLE or ca_path names no file
+        return DbssTransportError("the CA bundle to verify %s cannot be read (%s); check ca_path, "
+                                  "REQUESTS_CA_BUNDLE and CURL_CA_BUNDLE" % (host, reason), transient=False)
+    if isinstance(exc, requests.exceptions.SSLError):
+        return DbssTransportError(
+            "TLS verification of %s failed (%s); set ca_path to the CA bundle that signed its certificate "
+            "(or validate_certs: false for a lab only)" % (host, reason), transient=False)
+    if isinstance(_cause(exc), LookupTimeout):
+        return DbssTransportError("%s (timeout)" % reason)
+    if isinstance(exc, (requests.exceptions.Timeout, ReadTimeoutError, socket.timeout)):
+        return DbssTransportError("no complete answer from %s within %.3g s (timeout)" % (host, limit))
+    if isinstance(exc, requests.exceptions.ProxyError):
+        return DbssTransportError("connection to %s through the proxy failed: %s" % (host, reason))
+    if isinstance(exc, requests.exceptions.ConnectionError):
+        return DbssTransportError("connection to %s failed: %s" % (host, reason))
+    if isinstance(exc, (UrllibError, OSError)):
+        return DbssTransportError("the answer from %s was cut short (%s)" % (host, type(exc).__name__))
+    return DbssTransportError("request to %s failed: %s" % (host, type(exc).__name__), transient=False)
+
+
+def _cause(exc):
+    """The urllib3 error under a requests one (MaxRetryError.reason), or ``exc``."""
+    reason = getattr(exc.args[0] if exc.args else None, "reason", None)
+    return exc if reason is None else reason
+
+
+def _reason(exc):
+    """The innermost reason of a connection error, without the pool and URL
+    repetition urllib3 and requests put in front."""
+    cause = _cause(exc)
+    texts = [arg for arg in getattr(cause, "args", ()) if isinstance(arg, str)]
+    text = re.sub(r"^(<[^>]*>|\w+\([^)]*\)): ", "", texts[-1] if texts else str(cause))
+    for marker in ("Caused by ", "Failed to establish a new connection: "):
+        text = text.split(marker, 1)[-1]
+    text = text.strip(" ()'\"")
+    if "Connection reset" in text or "RemoteDisconnected" in text or "Connection aborted" in text:
+        return "the connection was reset or closed without an answer"
+    if "Connection refused" in text:
+        return "connection refused"
+    return text

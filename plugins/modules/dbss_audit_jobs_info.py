@@ -65,7 +65,7 @@ options:
       - Applies to the returned jobs only; with O(wait=true) the followed job is chosen without it.
     type: list
     elements: str
-    choices: [INIT, READY, RUNNING, SUCCESS, FAIL]
+    choices: [INIT, READY, RUNNING, SUCCESS, FAIL, ERROR]
   query:
     description:
       - A JMESPath expression applied to the list of kept jobs (of all resources); the value is
@@ -132,22 +132,22 @@ options:
       - States that end the wait successfully.
     type: list
     elements: str
-    choices: [INIT, READY, RUNNING, SUCCESS, FAIL]
+    choices: [INIT, READY, RUNNING, SUCCESS, FAIL, ERROR]
     default: [SUCCESS]
   pending_states:
     description:
       - States to keep waiting in. Must not overlap O(target_states) or O(failure_states).
     type: list
     elements: str
-    choices: [INIT, READY, RUNNING, SUCCESS, FAIL]
+    choices: [INIT, READY, RUNNING, SUCCESS, FAIL, ERROR]
     default: [INIT, READY, RUNNING]
   failure_states:
     description:
       - States that end the wait with a failure at once.
     type: list
     elements: str
-    choices: [INIT, READY, RUNNING, SUCCESS, FAIL]
-    default: [FAIL]
+    choices: [INIT, READY, RUNNING, SUCCESS, FAIL, ERROR]
+    default: [FAIL, ERROR]
 notes:
   - Jobs are ranked by C(begin_time). A job without a usable one has not begun yet and ranks newest (fail
     closed, so an older finished job can never open a gate past a newer one); jobs with equal C(begin_time)
@@ -226,7 +226,7 @@ jobs:
       description: Task ID.
       type: str
     status:
-      description: Task status, one of V(INIT), V(READY), V(RUNNING), V(SUCCESS), V(FAIL).
+      description: Task status, one of V(INIT), V(READY), V(RUNNING), V(SUCCESS), V(FAIL), V(ERROR).
       type: str
     job_type:
       description: Task type (deprecated by the API, often V(null)).

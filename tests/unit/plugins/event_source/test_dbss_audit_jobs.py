@@ -509,7 +509,7 @@ def test_secrets_are_masked_in_events_and_every_log_line(scripted, clock, monkey
     (dict(timeout=0), "timeout"),
     (dict(max_retries=99), "max_retries"),
     (dict(validate_certs="maybe"), "validate_certs"),
-    (dict(endpoint=None, region="cn-nort-4"), "region"),
+    (dict(endpoint=None, region="CN-North-4"), "region"),
     (dict(endpoint="ftp://x"), "endpoint"),
     (dict(auth_token=None), "auth_token"),
     (dict(auth_token=None, access_key="AK"), "secret_key"),

@@ -24,6 +24,7 @@ from ansible_collections.hwcloud.dbss.plugins.module_utils.dbss_auth import (
     AkSkAuth,
     PasswordAuth,
     TokenAuth,
+    project_from_list,
     select_auth,
 )
 from ansible_collections.hwcloud.dbss.plugins.module_utils.dbss_errors import DbssApiError, DbssConfigError
@@ -45,7 +46,7 @@ PASSWORD_SET = dict(user_name="alice", password=PASSWORD, domain_name="acme", pr
 
 def params(**kwargs):
     base = dict.fromkeys(("auth_token", "access_key", "secret_key", "security_token", "auth_url", "user_name",
-                          "password", "domain_name", "project_id", "region", "cloud"))
+                          "password", "domain_name", "project_id", "project_name", "region", "cloud"))
     base.update(kwargs)
     return base
 
@@ -82,11 +83,100 @@ def applied(auth, method="GET", url=JOBS_URL, headers=None, data=None):
     (dict(access_key=AK, secret_key=SK, auth_url=IAM, domain_name="acme"), "aksk"),
 ])
 def test_the_first_complete_mode_wins(given, kind):
-    assert select_auth(params(**given)).kind == kind
+    options = params(project_id=PID)
+    options.update(given)
+    assert select_auth(options).kind == kind
 
 
 def test_missing_keys_count_as_unset():
-    assert select_auth({"auth_token": TOKEN}).kind == "token"
+    assert select_auth({"auth_token": TOKEN, "project_id": PID}).kind == "token"
+
+
+# -- the project: given, or found by name -------------------------------------------
+
+def test_a_token_needs_project_id_and_says_why():
+    err = config_error(auth_token=TOKEN, region="cn-north-4", project_name="cn-north-4")
+    assert err.option == "project_id" and "token" in err.rule
+
+
+@pytest.mark.parametrize("given,name,option,iam", [
+    (dict(region="cn-north-4"), "cn-north-4", "region", "https://iam.cn-north-4.myhuaweicloud.com/v3"),
+    (dict(region="cn-north-4", project_name="cn-north-4_audit"), "cn-north-4_audit", "project_name",
+     "https://iam.cn-north-4.myhuaweicloud.com/v3"),
+    (dict(region="cn-south-4"), "cn-south-4", "region", "https://iam.myhuaweicloud.com/v3"),
+    (dict(region="eu-west-101"), "eu-west-101", "region", "https://iam.eu-west-101.myhuaweicloud.eu/v3"),
+    (dict(project_name="p1", auth_url="http://127.0.0.1:9/"), "p1", "project_name", "http://127.0.0.1:9/v3"),
+])
+def test_aksk_without_project_id_finds_it_by_name(given, name, option, iam):
+    auth = select_auth(params(access_key=AK, secret_key=SK, **given))
+    assert (auth.project_id, auth.project_name, auth.project_option, auth.iam_url) == (None, name, option, iam)
+    assert select_auth(params(access_key=AK, secret_key=SK, project_id=PID, **given)).project_name is None
+
+
+@pytest.mark.parametrize("given", [dict(access_key=AK, secret_key=SK), dict(PASSWORD_SET, project_id=None,
+                                                                           region=None, auth_url=IAM)])
+def test_no_project_and_nothing_to_find_it_by(given):
+    err = config_error(**given)
+    assert err.option == "project_id" and "project_name nor region" in err.rule
+
+
+def test_a_project_name_is_checked():
+    err = config_error(access_key=AK, secret_key=SK, project_name="a b", region="cn-north-4")
+    assert err.option == "project_name"
+
+
+def test_password_login_scoped_by_name_takes_the_tokens_project():
+    answers = []
+
+    def iam(method, url, headers, body):
+        answers.append(json.loads(body)["auth"]["scope"])
+        return Answer(201, CaseInsensitiveDict({"X-Subject-Token": "tok-1"}),
+                      {"token": {"project": {"id": PID, "name": "cn-north-4"}}})
+
+    auth = select_auth(params(**password_set(project_id=None)))
+    auth.bind(iam)
+    assert auth.project_id is None and auth.token() == "tok-1" and auth.project_id == PID
+    assert answers == [{"project": {"name": "cn-north-4"}}]
+
+
+@pytest.mark.parametrize("data", [None, {}, {"token": {}}, {"token": {"project": {"id": "short"}}}, [1]])
+def test_a_token_without_a_usable_project_id(data):
+    auth = select_auth(params(**password_set(project_id=None)))
+    auth.bind(lambda *args: Answer(201, CaseInsensitiveDict({"X-Subject-Token": "tok-1"}), data))
+    with pytest.raises(DbssApiError) as caught:
+        auth.token()
+    assert "token.project.id" in str(caught.value) and "cn-north-4" in str(caught.value)
+
+
+OTHER = "fedcba9876543210fedcba9876543210"
+
+
+@pytest.mark.parametrize("body,found", [
+    ({"projects": [{"id": PID, "name": "cn-north-4"}]}, PID),
+    ({"projects": [{"id": OTHER, "name": "cn-north-4_x"}, {"id": PID, "name": "cn-north-4"}]}, PID),
+    ({"projects": [{"id": PID}]}, PID),
+])
+def test_project_from_list(body, found):
+    assert project_from_list(body, "cn-north-4", "region") == found
+
+
+@pytest.mark.parametrize("body,words", [
+    ({"projects": []}, "no project named cn-north-4"),
+    ({"projects": [{"id": OTHER, "name": "cn-north-1"}]}, "no project named cn-north-4"),
+    ({"projects": [{"id": PID, "name": "cn-north-4"}, {"id": OTHER, "name": "cn-north-4"}]},
+     "2 projects named cn-north-4 (%s, %s)" % (PID, OTHER)),
+])
+def test_project_from_list_none_or_several(body, words):
+    with pytest.raises(DbssConfigError) as caught:
+        project_from_list(body, "cn-north-4", "region")
+    assert caught.value.option == "region" and words in caught.value.rule
+
+
+@pytest.mark.parametrize("body", [None, [], {}, {"projects": {}}, {"projects": [1]}, {"projects": [{"id": 5}]},
+                                  {"projects": [{"id": "x y", "name": "cn-north-4"}]}])
+def test_project_from_list_malformed(body):
+    with pytest.raises(ValueError):
+        project_from_list(body, "cn-north-4", "region")
 
 
 def test_password_mode_builds_the_iam_url():
@@ -127,7 +217,8 @@ def test_messages_name_the_environment_variables_given():
     (dict(domain_name="acme"), "user_name"),
     (dict(auth_url=IAM), "user_name"),
     (dict(), "auth_token"),
-    (password_set(project_id=None), "project_id"),
+    (password_set(project_id=None, region=None, auth_url=IAM), "project_id"),
+    (dict(auth_token=TOKEN, project_id=None), "project_id"),
 ])
 def test_incomplete_sets_name_the_missing_option(given, missing):
     assert config_error(**dict(dict(project_id=PID, region="cn-north-4"), **given)).option == missing
@@ -195,6 +286,7 @@ def test_aksk_clocks():
 # -- PasswordAuth, its login through a bound sender ----------------------------------
 
 Reply = namedtuple("Reply", "status headers")
+Answer = namedtuple("Answer", "status headers data")
 
 
 class FakeIam:
@@ -303,7 +395,7 @@ def run_threads(target, count):
 
 def test_reprs_hold_no_secret():
     objects = [TokenAuth(TOKEN), AkSkAuth(AK, SK, security_token=STS, project_id=PID),
-               PasswordAuth(IAM, "alice", PASSWORD, "acme", PID), select_auth(params(access_key=AK, secret_key=SK))]
+               PasswordAuth(IAM, "alice", PASSWORD, "acme", PID), select_auth(params(access_key=AK, secret_key=SK, region="cn-north-4"))]
     for obj in objects:
         for secret in SECRETS:
             assert secret not in repr(obj) and secret not in str(obj)

@@ -44,9 +44,9 @@ def server():
     srv.close()
 
 
-def make_client(server, clock, auth=None, max_retries=3, timeout=5.0, rng=lambda: 0.0, **kwargs):
+def make_client(server, clock, auth=None, max_retries=3, timeout=5.0, rng=lambda: 0.0, project=PROJECT, **kwargs):
     url = kwargs.pop("url", None) or server.url
-    return DbssClient(url, PROJECT, auth or TokenAuth(TOKEN), timeout=timeout, max_retries=max_retries,
+    return DbssClient(url, project, auth or TokenAuth(TOKEN), timeout=timeout, max_retries=max_retries,
                       sleep=clock.sleep, clock=clock, rng=rng, **kwargs)
 
 
@@ -130,7 +130,7 @@ def test_transient_answers_are_retried(server, clock, status, code):
     assert len(server.requests) == 2 and len(clock.sleeps) == 1
 
 
-@pytest.mark.parametrize("status,code", [(400, "DBSS.10000001"), (404, "APIG.0101"), (409, "DBSS.1")])
+@pytest.mark.parametrize("status,code", [(400, "DBSS.10000001"), (404, "DBSS.10020404"), (409, "DBSS.1")])
 def test_permanent_answers_fail_at_once_naming_every_field(server, clock, status, code):
     details = [{"error_code": "PDP.1", "error_msg": "denied by policy"}]
     server.queue(Answer(status, flat(code, "bad thing", details=details, encoded_authorization_message="enc"),
@@ -183,12 +183,99 @@ def test_the_deadline_stops_retries(server, clock):
 
 
 def test_without_a_deadline_retries_stop_where_the_longest_call_would(server, clock):
-    # timeout 1 s, 5 retries: 6 attempts and pauses of 0.5 + 1 + 2 + 4 + 8 s make 21.5 s.
-    server.queue(*[Answer(429, flat("APIGW.0308", "throttled"), {"Retry-After": "10"})] * 6)
-    client = make_client(server, clock, timeout=1.0, max_retries=5)
-    assert client.longest_call() == 21.5
-    assert error_of(client.list_jobs, RESOURCE).status == 429
-    assert clock.sleeps == [10.0, 10.0]
+    # timeout 10 s, 5 retries: 6 attempts and pauses of 0.5 + 1 + 2 + 4 + 8 s make 75.5 s.
+    server.queue(*[Answer(503, flat("APIGW.0203", "busy"), {"Retry-After": "20"})] * 6)
+    client = make_client(server, clock, timeout=10.0, max_retries=5)
+    assert client.longest_call() == 75.5
+    assert error_of(client.list_jobs, RESOURCE).status == 503
+    assert clock.sleeps == [20.0, 20.0, 20.0]
+
+
+# -- throttling: a gateway quota window, outside a wait -------------------------------
+
+def test_throttling_is_retried_through_a_quota_window_past_max_retries(server, clock):
+    server.queue(*[Answer(429, flat("APIGW.0308", "throttled"))] * 6)
+    client = make_client(server, clock, max_retries=2)
+    assert client.list_jobs(RESOURCE) == [EXAMPLE_JOB]
+    assert len(server.requests) == 7 and clock.sleeps == [retry_pause(n, lambda: 0.0) for n in range(6)]
+
+
+def test_throttling_retries_end_after_the_window_or_at_the_deadline(server, clock):
+    server.queue(*[Answer(429, flat("APIG.0308", "throttled"), {"Retry-After": "15"})] * 30)
+    client = make_client(server, clock, max_retries=2, timeout=10.0)
+    assert client.longest_call() == 71.0  # a window and one more attempt
+    assert error_of(client.list_jobs, RESOURCE).throttled
+    # Answers at 0, 15, 30, 45 and 60 s: one more pause would end past the 71 s deadline.
+    assert clock.sleeps == [15.0] * 4 and len(server.requests) == 5
+
+
+def test_no_retries_means_none_for_throttling_either(server, clock):
+    server.queue(Answer(429, flat("APIGW.0308", "throttled")))
+    assert error_of(make_client(server, clock, max_retries=0).list_jobs, RESOURCE).status == 429
+    assert len(server.requests) == 1 and make_client(server, clock, max_retries=0).longest_call() == 5.0
+
+
+# -- where the documented path is not published ---------------------------------------
+
+LEGACY = "/v1/%s/dbss/audit/jobs/%s" % (PROJECT, RESOURCE)
+
+
+@pytest.mark.parametrize("code", ["APIGW.0101", "APIG.0101"])
+def test_an_unpublished_path_falls_back_to_the_providers_for_the_rest_of_the_run(server, clock, code):
+    server.queue(Answer(404, flat(code, "The API does not exist or has not been published in the environment.")))
+    client = make_client(server, clock)
+    assert client.list_jobs(RESOURCE) == [EXAMPLE_JOB] and client.list_jobs(RESOURCE) == [EXAMPLE_JOB]
+    paths = [request["path"] for request in server.requests]
+    assert paths == ["/v1/%s/audit/%s/jobs" % (PROJECT, RESOURCE), LEGACY, LEGACY]
+    assert len(client.warnings) == 1 and code in client.warnings[0] and "/dbss/audit/jobs/" in client.warnings[0]
+
+
+def test_an_error_on_the_fallback_path_is_reported_as_it_is(server, clock):
+    server.queue(Answer(404, flat("APIGW.0101", "not published")),
+                 Answer(404, {"error": {"error_code": "APIGW.0101", "error_msg": "not here either"}}))
+    error = error_of(make_client(server, clock).list_jobs, RESOURCE)
+    assert (error.status, error.error_code, error.error_msg) == (404, "APIGW.0101", "not here either")
+    assert len(server.requests) == 2
+
+
+# -- finding the project ----------------------------------------------------------------
+
+def projects(*pairs):
+    return {"projects": [{"id": pid, "name": name, "enabled": True} for name, pid in pairs]}
+
+
+def test_aksk_finds_the_project_once_through_iam(server, clock):
+    auth = AkSkAuth(AK, "another-secret-key-value", project_name="cn-north-4", iam_url=server.url + "/v3")
+    auth.project_option = "region"
+    server.queue(Answer(200, projects(("cn-north-4", PROJECT))))
+    client = make_client(server, clock, auth=auth, project=None)
+    assert client.list_jobs(RESOURCE) == [EXAMPLE_JOB] and client.list_jobs(RESOURCE) == [EXAMPLE_JOB]
+    paths = [request["path"] for request in server.requests]
+    assert paths == ["/v3/projects?name=cn-north-4"] + ["/v1/%s/audit/%s/jobs" % (PROJECT, RESOURCE)] * 2
+    assert "SDK-HMAC-SHA256" in server.requests[0]["headers"]["Authorization"]
+    assert server.requests[1]["headers"]["X-Project-Id"] == PROJECT
+
+
+def test_a_project_not_found_is_asked_once_and_named(server, clock):
+    auth = AkSkAuth(AK, SK, project_name="cn-north-4_x", iam_url=server.url + "/v3")
+    auth.project_option = "project_name"
+    server.queue(Answer(200, projects()))
+    client = make_client(server, clock, auth=auth, project=None)
+    for _count in range(3):
+        with pytest.raises(DbssConfigError) as caught:
+            client.list_jobs(RESOURCE)
+        assert caught.value.option == "project_name" and "cn-north-4_x" in str(caught.value)
+    assert len(server.requests) == 1
+
+
+def test_a_password_login_scoped_by_name_gives_the_project(server, clock):
+    auth = PasswordAuth(server.url + "/v3", "alice", PASSWORD, "acme", project_name="cn-north-4")
+    server.queue(Answer(201, {"token": {"project": {"id": PROJECT, "name": "cn-north-4"}}},
+                        {"X-Subject-Token": "tok-from-login"}))
+    client = make_client(server, clock, auth=auth, project=None)
+    assert client.find_project() == PROJECT and client.list_jobs(RESOURCE) == [EXAMPLE_JOB]
+    assert [request["path"] for request in server.requests] == [
+        "/v3/auth/tokens", "/v1/%s/audit/%s/jobs" % (PROJECT, RESOURCE)]
 
 
 class FakeLimiter:

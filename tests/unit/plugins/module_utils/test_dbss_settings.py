@@ -81,7 +81,7 @@ def test_endpoint_paths_without_dot_segments_are_kept():
 
 
 def test_region_is_checked_when_an_endpoint_is_set_too():
-    assert refused(settings.resolve_base_url, "http://127.0.0.1:1", "cn-nort-4", None).option == "region"
+    assert refused(settings.resolve_base_url, "http://127.0.0.1:1", "cn_north_4", None).option == "region"
     assert settings.resolve_base_url("http://127.0.0.1:1", "cn-north-4", None) == "http://127.0.0.1:1"
     assert settings.resolve_base_url("http://127.0.0.1:1", None, None) == "http://127.0.0.1:1"
 
@@ -112,3 +112,57 @@ def test_rates_refused(value):
 
 def test_a_rate_given_as_text_is_read():
     assert settings.validate_rate("2.5", "wait_max_rps") == 2.5
+
+
+# -- regions and sites ------------------------------------------------------------
+
+@pytest.mark.parametrize("region,cloud,url", [
+    ("cn-north-4", None, "https://dbss.cn-north-4.myhuaweicloud.com"),
+    ("eu-west-101", None, "https://dbss.eu-west-101.myhuaweicloud.eu"),
+    ("eu-west-101", "myhuaweicloud.eu", "https://dbss.eu-west-101.myhuaweicloud.eu"),
+    ("cn-north-99", None, "https://dbss.cn-north-99.myhuaweicloud.com"),
+    ("cn-north-4", "hcs.example.com", "https://dbss.cn-north-4.hcs.example.com"),
+    ("region-a-1", "cloud.corp.example", "https://dbss.region-a-1.cloud.corp.example"),
+])
+def test_the_site_follows_the_region(region, cloud, url):
+    assert settings.resolve_base_url(None, region, cloud) == url
+
+
+@pytest.mark.parametrize("region,cloud", [("cn-north-4", "myhuaweicloud.eu"), ("ap-southeast-1", "myhuaweicloud.eu"),
+                                          ("eu-west-101", "myhuaweicloud.com")])
+def test_a_region_of_the_other_public_site_is_refused(region, cloud):
+    error = refused(settings.resolve_base_url, None, region, cloud)
+    assert error.option == "cloud" and region in error.rule and cloud in error.rule
+
+
+@pytest.mark.parametrize("region,warned", [("cn-nort-4", "Did you mean cn-north-4?"), ("eu-west-110", "Did you mean eu-west-101?"),
+                                           ("cn-north-4", None), ("xy-newplace-1", None), (None, None)])
+def test_an_unknown_region_is_used_with_a_warning_when_close_to_a_known_one(region, warned):
+    warning = settings.region_warning(region)
+    assert warning == warned if warned is None else warned in warning and region in warning
+
+
+@pytest.mark.parametrize("auth_url,region,cloud,expected", [
+    ("https://iam.example.com", None, None, "https://iam.example.com/v3"),
+    ("https://iam.example.com/", None, None, "https://iam.example.com/v3"),
+    ("https://iam.example.com/v3/", None, None, "https://iam.example.com/v3"),
+    ("http://127.0.0.1:8/gw/v3", None, None, "http://127.0.0.1:8/gw/v3"),
+    (None, "cn-north-4", None, "https://iam.cn-north-4.myhuaweicloud.com/v3"),
+    (None, "cn-south-4", None, "https://iam.myhuaweicloud.com/v3"),
+    (None, "xy-newplace-1", None, "https://iam.myhuaweicloud.com/v3"),
+    (None, "eu-west-101", None, "https://iam.eu-west-101.myhuaweicloud.eu/v3"),
+    (None, "region-a-1", "hcs.example.com", "https://iam.region-a-1.hcs.example.com/v3"),
+    (None, None, None, None),
+])
+def test_the_iam_endpoint(auth_url, region, cloud, expected):
+    assert settings.resolve_iam_url(auth_url, region, cloud) == expected
+
+
+@pytest.mark.parametrize("name", ["cn-north-4", "cn-north-4_audit", "p.1"])
+def test_project_names(name):
+    assert settings.validate_project_name(name) == name
+
+
+@pytest.mark.parametrize("name", ["", "a b", "a/b", "x" * 65, "cn-north-4\n", 5])
+def test_bad_project_names(name):
+    assert refused(settings.validate_project_name, name).option == "project_name"

@@ -107,7 +107,7 @@ def test_unexpected_state_fails_at_once_naming_the_lists(clock, status):
     result, fetch = run(clock, {"res-a": [[job("RUNNING")], [job(status)], [job("SUCCESS")]]})
     assert result.kind == "unexpected_state" and len(fetch.calls) == 2
     assert "DBSS job job-1 of resource res-a is in state %r after 5 s" % status in str(result)
-    assert str(result).endswith("target_states [SUCCESS], pending_states [INIT, READY, RUNNING], failure_states [FAIL]")
+    assert str(result).endswith("target_states [SUCCESS], pending_states [INIT, READY, RUNNING], failure_states [FAIL, ERROR]")
 
 
 def test_custom_lists(clock):

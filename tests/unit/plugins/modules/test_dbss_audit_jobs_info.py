@@ -159,7 +159,7 @@ BAD_INPUTS = [
     (dict(endpoint="ftp://example.com"), "endpoint"),
     (dict(endpoint="https://user:pw@example.com"), "endpoint"),
     (dict(endpoint="not a url"), "endpoint"),
-    (dict(endpoint=None, region="cn-nort-4"), "region"),
+    (dict(endpoint=None, region="CN-North-4"), "region"),
     (dict(endpoint=None, region="Mars"), "region"),
     (dict(endpoint=None), "region"),
     (dict(query="[?status=="), "query"),
