@@ -30,7 +30,7 @@ short_description: Emit an event for every state change of a DBSS audit instance
 description:
   - An ansible-rulebook event source plugin that watches the jobs of one or more Huawei Cloud
     Database Security Service (DBSS) audit instances and puts one event on the queue for
-    every job state transition (V(INIT), V(READY), V(RUNNING), V(SUCCESS), V(FAIL)).
+    every job state transition (V(INIT), V(READY), V(RUNNING), V(SUCCESS), V(FAIL), V(ERROR)).
   - It polls C(GET /v1/{project_id}/audit/{resource_id}/jobs) every O(interval) seconds with
     the same client, options and authentication as the hwcloud.dbss modules.
   - The first observation of a job is silent when the job was already listed at the first
@@ -89,7 +89,7 @@ options:
 extends_documentation_fragment:
   - hwcloud.dbss.dbss
 notes:
-  - The connection and authentication options, their C(HW_*) environment variables and their
+  - The connection and authentication options, their C(HW_*) and C(OS_*) environment variables and their
     precedence are those of the hwcloud.dbss modules (the C(hwcloud.dbss.dbss) documentation fragment).
     Prefer the environment variables over writing credentials into a rulebook.
 requirements:
