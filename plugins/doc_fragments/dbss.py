@@ -55,7 +55,7 @@ options:
     description:
       - An IAM token, sent as C(X-Auth-Token). Wins over every other authentication mode.
       - Visible ASCII characters only, without spaces or line breaks (it goes into an HTTP header).
-      - Needs O(project_id): a token cannot look its project up.
+      - Needs O(project_id), as a token cannot look its project up.
       - If not set, the value of E(HW_AUTH_TOKEN), then E(OS_AUTH_TOKEN), is used. For this and every
         other option, an environment variable that is set but empty counts as not set.
     type: str
@@ -105,8 +105,8 @@ options:
     description:
       - Whether to verify the TLS certificate of the API. Turn it off only for a lab;
         prefer O(ca_path).
-      - If not set, E(HW_INSECURE), then E(OS_INSECURE), as the Terraform provider reads them: a true
-        value turns verification off.
+      - If not set, E(HW_INSECURE), then E(OS_INSECURE), as the Terraform provider reads them (a true
+        value turns verification off).
     type: bool
     default: true
   ca_path:

@@ -113,8 +113,10 @@ def test_aksk_without_project_id_finds_it_by_name(given, name, option, iam):
     assert select_auth(params(access_key=AK, secret_key=SK, project_id=PID, **given)).project_name is None
 
 
-@pytest.mark.parametrize("given", [dict(access_key=AK, secret_key=SK), dict(PASSWORD_SET, project_id=None,
-                                                                           region=None, auth_url=IAM)])
+NO_PROJECT_SETS = [dict(access_key=AK, secret_key=SK), dict(PASSWORD_SET, project_id=None, region=None, auth_url=IAM)]
+
+
+@pytest.mark.parametrize("given", NO_PROJECT_SETS)
 def test_no_project_and_nothing_to_find_it_by(given):
     err = config_error(**given)
     assert err.option == "project_id" and "project_name nor region" in err.rule
