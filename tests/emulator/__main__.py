@@ -25,6 +25,10 @@ def parse_args(argv=None):
     parser.add_argument("--keyfile", help="PEM private key for --certfile (if not inside it)")
     parser.add_argument("--example", action="store_true", help="serve the API reference's example job")
     parser.add_argument("--verbose", action="store_true", help="one stderr line per request (no secrets)")
+    parser.add_argument("--requests-per-minute", type=int, default=0, metavar="N",
+                        help="per-project quota of DBSS requests per one-minute window (0: no quota)")
+    parser.add_argument("--no-documented-path", action="store_true",
+                        help="answer 404 APIGW.0101 on GET /v1/{project_id}/audit/{resource_id}/jobs")
     creds = parser.add_argument_group("credentials (none given: the demo set, all modes)")
     creds.add_argument("--token", action="append", help="accept this X-Auth-Token (repeatable)")
     creds.add_argument("--access-key", help="accept AK/SK signatures with this access key")
@@ -33,8 +37,9 @@ def parse_args(argv=None):
     creds.add_argument("--user", help="IAM user name for password logins")
     creds.add_argument("--password", help="IAM password of --user")
     creds.add_argument("--domain", help="IAM account (domain) name of --user")
-    creds.add_argument("--project-id", help="project id of tokens scoped by project name (default: derived from the name)")
-    creds.add_argument("--project-name", default=DEFAULT_PROJECT_NAME, help="project name shown in tokens scoped by id")
+    creds.add_argument("--project-id", help="id of the project --project-name (default: derived from the name)")
+    creds.add_argument("--project-name", default=DEFAULT_PROJECT_NAME,
+                       help="the configured project: listed by GET /v3/projects, shown in tokens scoped by id")
     creds.add_argument("--token-ttl", type=float, default=DEFAULT_TOKEN_TTL, help="lifetime of issued tokens, seconds")
     return parser.parse_args(argv)
 

@@ -10,15 +10,19 @@ import re
 import time
 from urllib.parse import unquote
 
-from . import auth, iam
+from . import auth, gateway, iam
 from .config import PROJECT_ID_RE, RESOURCE_ID_RE
+from .gateway import Gateway
 from .jobs import example_job
-from .replies import dbss_error, json_reply
+from .projects import Catalogue, list_projects
+from .replies import dbss_error, gateway_error, iam_error, json_reply
 from .state import State
 
 JOBS_PATH = re.compile(r"^/v1/([^/]+)/audit/([^/]+)/jobs/?$")
 LEGACY_PATH = re.compile(r"^/v1/([^/]+)/dbss/audit/jobs/([^/]+)/?$")
 IAM_PATH = re.compile(r"^/v3/auth/tokens/?$")
+PROJECTS_PATH = re.compile(r"^/v3/projects/?$")
+IAM_UNAUTHORIZED = "The request you have made requires authentication."
 
 
 class Route:
@@ -39,6 +43,8 @@ def route_for(raw_path):
             return Route("dbss", name, unquote(match.group(1)), unquote(match.group(2)), style)
     if IAM_PATH.match(raw_path):
         return Route("iam", "iam")
+    if PROJECTS_PATH.match(raw_path):
+        return Route("iam", "projects")
     return Route("other")
 
 
@@ -51,6 +57,15 @@ class Emulator:
         self.sleep = sleep
         seed = (lambda: [example_job(clock())]) if config.example else None
         self.state = State(seed)
+        self.projects = Catalogue(config)
+        self.gateway = Gateway(config)
+        self.scheme = "http"  # set to "https" by the server when it serves TLS
+
+    def reset(self):
+        """Back to the start: state, project overrides and gateway settings from the command line."""
+        self.state.reset()
+        self.projects.reset()
+        self.gateway.reset()
 
     def handle(self, method, raw_path, raw_query, headers, body, request_id):
         """Return the Reply for an API request (never a control request) and log it."""
@@ -68,7 +83,7 @@ class Emulator:
             "method": method,
             "path": raw_path,
             "status": reply.status if reply.action is None else None,
-            "auth": "iam" if route.area == "iam" else auth.credential_kind(headers),
+            "auth": "iam" if route.name == "iam" else auth.credential_kind(headers),
             "request_id": request_id,
             "route": route.name,
             "resource_id": route.resource_id,
@@ -82,16 +97,25 @@ class Emulator:
         return json.dumps({"jobs": jobs}).encode("utf-8")
 
     def _answer(self, route, method, raw_path, raw_query, headers, body):
-        if route.area == "iam":
+        if route.name == "iam":
             if method != "POST":
                 return dbss_error(404, error_msg="The API does not exist.")
-            return iam.login(self.config, self.state, body, self.clock())
+            return iam.login(self.config, self.state, body, self.clock(), self.projects)
+        if route.name == "projects":
+            return self._projects(method, raw_path, raw_query, headers, body)
+        if route.name == "jobs" and not self.gateway.documented_path():
+            return gateway_error(404, gateway.NOT_PUBLISHED_CODE, gateway.NOT_PUBLISHED_MSG)
         if route.area != "dbss" or method not in ("GET", "HEAD"):
             return dbss_error(404, error_msg=None if route.area != "dbss" else "The API does not exist.")
         failure = auth.check(self.config, self.state, method, raw_path, raw_query, headers, body, self.clock())
         if failure is not None:
             status, code, msg = failure
             return dbss_error(status, route.style, code, msg)
+        throttled = self.gateway.admit(route.project_id, self.clock())
+        if throttled is not None:
+            limit, retry_after = throttled
+            return dbss_error(429, route.style, gateway.THROTTLE_CODE, gateway.THROTTLE_MSG % limit,
+                              headers=[("Retry-After", str(retry_after))])
         if not PROJECT_ID_RE.match(route.project_id):
             return dbss_error(400, route.style, "DBSS.10000001",
                               "Invalid request: project_id must be 32 to 64 characters of [A-Za-z0-9_-].")
@@ -99,3 +123,11 @@ class Emulator:
             return dbss_error(400, route.style, "DBSS.10020021", "Invalid ID parameter: resource_id.")
         jobs = self.state.jobs_for(route.project_id, route.resource_id, self.clock())
         return json_reply(200, {"jobs": jobs})
+
+    def _projects(self, method, raw_path, raw_query, headers, body):
+        """IAM ``GET /v3/projects``: authenticated like DBSS (token or verified AK/SK)."""
+        if method not in ("GET", "HEAD"):
+            return dbss_error(404, error_msg="The API does not exist.")
+        if auth.check(self.config, self.state, method, raw_path, raw_query, headers, body, self.clock()) is not None:
+            return iam_error(401, IAM_UNAUTHORIZED)
+        return json_reply(200, list_projects(self.projects, self.config, raw_query, headers.get("host"), self.scheme))

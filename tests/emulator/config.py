@@ -11,6 +11,9 @@ import uuid
 PROJECT_ID_RE = re.compile(r"^[A-Za-z0-9_-]{32,64}$")
 # The same rule as the collection (plugins/module_utils/dbss_settings.py): IDs are URL path segments.
 RESOURCE_ID_RE = re.compile(r"^(?!.*\.\.)[A-Za-z0-9_.-]{1,128}$")
+# A region name (cn-north-4, eu-west-101, ap-southeast-3), optionally with a sub-project
+# suffix (cn-north-4_team-a): the names IAM gives the projects of an account.
+PROJECT_NAME_RE = re.compile(r"^[a-z]{2}-[a-z]+-[0-9]{1,3}(_[A-Za-z0-9-]{1,60})?$")
 
 DEMO_TOKEN = "demo-token"
 DEMO_ACCESS_KEY = "DEMOACCESSKEY"
@@ -32,7 +35,8 @@ class Config:
 
     def __init__(self, tokens=None, access_key=None, secret_key=None, security_token=None,
                  user=None, password=None, domain=None, project_id=None, project_name=DEFAULT_PROJECT_NAME,
-                 token_ttl=DEFAULT_TOKEN_TTL, example=False, verbose=False):
+                 token_ttl=DEFAULT_TOKEN_TTL, example=False, verbose=False, requests_per_minute=0,
+                 documented_path=True):
         self.tokens = list(tokens or [])
         self.access_key = access_key
         self.secret_key = secret_key
@@ -45,6 +49,8 @@ class Config:
         self.token_ttl = token_ttl
         self.example = example
         self.verbose = verbose
+        self.requests_per_minute = requests_per_minute or 0
+        self.documented_path = documented_path
 
     def __repr__(self):
         return "Config(<secrets hidden>, example=%r)" % self.example
@@ -52,6 +58,16 @@ class Config:
     @classmethod
     def from_args(cls, args):
         """Build from parsed CLI arguments; with no credential flag at all, use the demo set."""
+        config = cls._credentials_from_args(args)
+        rpm = getattr(args, "requests_per_minute", 0) or 0
+        if rpm < 0:
+            raise ValueError("--requests-per-minute must be >= 0 (0: no quota)")
+        config.requests_per_minute = rpm
+        config.documented_path = not getattr(args, "no_documented_path", False)
+        return config
+
+    @classmethod
+    def _credentials_from_args(cls, args):
         given = bool(args.token or args.access_key or args.secret_key or args.security_token
                      or args.user or args.password or args.domain)
         if not given:
@@ -76,4 +92,12 @@ class Config:
         return None
 
     def project_id_for_name(self, name):
-        return self.project_id or derived_id("project", name)
+        """The default id of the project called ``name``: ``--project-id`` for ``--project-name``."""
+        if self.project_id and name == self.project_name:
+            return self.project_id
+        return derived_id("project", name)
+
+    @property
+    def domain_id(self):
+        """The account (domain) id shown in projects and tokens."""
+        return derived_id("domain", self.domain or DEMO_DOMAIN)

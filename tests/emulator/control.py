@@ -9,7 +9,9 @@ import json
 
 from . import __version__
 from .faults import Fault, FaultError
+from .gateway import SettingsError
 from .jobs import SpecError, job_from_spec
+from .projects import ProjectSpecError
 from .replies import json_reply
 
 PREFIX = "/_emulator"
@@ -68,9 +70,11 @@ def handle(emulator, method, raw_path, body):
         if path == "/counters" and method == "GET":
             return json_reply(200, state.counters())
         if path == "/reset" and method == "POST":
-            state.reset()
+            emulator.reset()
             return json_reply(200, {"reset": True})
-    except (SpecError, FaultError) as exc:
+        if path in ("/projects", "/quota", "/config"):
+            return _settings(emulator, method, path, body)
+    except (SpecError, FaultError, ProjectSpecError, SettingsError) as exc:
         return _error(400, str(exc))
     return _error(404, "unknown control endpoint %s %s" % (method, raw_path))
 
@@ -82,3 +86,29 @@ def _create_jobs(emulator, data):
     emulator.state.add_jobs(jobs)
     views = [job.control_view(now) for job in jobs]
     return json_reply(201, {"jobs": views} if bulk else views[0])
+
+
+def _settings(emulator, method, path, body):
+    """Project overrides (``/projects``), the quota (``/quota``) and gateway switches (``/config``)."""
+    gateway, projects, now = emulator.gateway, emulator.projects, emulator.clock()
+    if path == "/projects" and method == "POST":
+        return json_reply(201, {"project": projects.override(_json_body(body))})
+    if path == "/projects" and method == "GET":
+        listed = [{"name": name, "id": pid} for name, pid in projects.listed()]
+        return json_reply(200, {"projects": listed, "overrides": projects.overrides()})
+    if path == "/projects" and method == "DELETE":
+        projects.reset()
+        return json_reply(200, {"cleared": True})
+    if path == "/quota" and method == "POST":
+        data = _json_body(body)
+        if not isinstance(data, dict) or set(data) != {"requests_per_minute"}:
+            raise SpecError("the quota is {\"requests_per_minute\": N} (0 or null: no quota)")
+        gateway.update(data)
+        return json_reply(200, gateway.quota(now))
+    if path == "/quota" and method == "GET":
+        return json_reply(200, gateway.quota(now))
+    if path == "/config" and method == "POST":
+        return json_reply(200, gateway.update(_json_body(body)))
+    if path == "/config" and method == "GET":
+        return json_reply(200, gateway.settings())
+    return _error(404, "unknown control endpoint %s /_emulator%s" % (method, path))

@@ -8,11 +8,13 @@ __metaclass__ = type
 import json
 import uuid
 
-from .replies import JSON_TYPE, Reply, dbss_error, html_reply
+from .replies import BODY_STYLES, JSON_TYPE, Reply, dbss_error, html_reply
 
 KINDS = ("status", "html", "empty", "truncated", "json", "delay", "reset", "throttle", "token_expired", "forbidden")
 SPEC_KEYS = ("kind", "count", "resource_id", "path_contains", "status", "error_code", "error_msg", "details",
-             "encoded_authorization_message", "body", "seconds", "retry_after")
+             "encoded_authorization_message", "body", "seconds", "retry_after", "body_style")
+# Kinds that answer with a JSON error body, so ``body_style`` applies to them.
+ERROR_KINDS = ("status", "throttle", "token_expired", "forbidden")
 DEFAULT_STATUS = {"status": 500, "html": 502, "empty": 500, "truncated": 200, "json": 200}
 
 
@@ -52,12 +54,19 @@ class Fault:
         if isinstance(self.seconds, bool) or not isinstance(self.seconds, (int, float)) or self.seconds < 0:
             raise FaultError("seconds must be a number >= 0")
         self.retry_after = spec.get("retry_after")
+        self.body_style = spec.get("body_style")
+        if self.body_style is not None:
+            if self.body_style not in BODY_STYLES:
+                raise FaultError("body_style must be one of: %s" % ", ".join(BODY_STYLES))
+            if self.kind not in ERROR_KINDS:
+                raise FaultError("body_style only applies to the kinds %s" % ", ".join(ERROR_KINDS))
         self.fault_id = uuid.uuid4().hex
 
     def describe(self):
         return {
             "fault_id": self.fault_id, "kind": self.kind, "remaining": self.count,
             "resource_id": self.resource_id, "path_contains": self.path_contains, "status": self.status,
+            "body_style": self.body_style,
         }
 
     def matches(self, path, resource_id, is_dbss):
@@ -79,9 +88,11 @@ class Fault:
     def reply(self, style, normal_body):
         """The answer for a matched request (None for ``delay``: answer normally).
 
-        ``normal_body`` is a callable giving the bytes a normal 200 would carry.
+        ``normal_body`` is a callable giving the bytes a normal 200 would carry; ``style``
+        is the route's error body style, replaced by the fault's ``body_style`` when given.
         """
         kind = self.kind
+        style = self.body_style or style
         if kind == "status":
             return dbss_error(self.status, style, self.error_code, self.error_msg, self.details, self.encoded)
         if kind == "html":

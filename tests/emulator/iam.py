@@ -1,6 +1,11 @@
 # Copyright: hwcloud.dbss contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""IAM ``POST /v3/auth/tokens``: password login scoped to a project by id or by name."""
+"""IAM ``POST /v3/auth/tokens``: password login scoped to a project by id or by name.
+
+A name is resolved through the project catalogue (projects.py), so the token carries
+the id ``GET /v3/projects?name=`` shows; a name without a project answers 400, a name
+with several projects uses the first.
+"""
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
@@ -13,6 +18,7 @@ from .config import PROJECT_ID_RE, derived_id
 from .replies import iam_error, json_reply
 
 WRONG_CREDENTIALS = "The username or password is wrong."
+PROJECT_NOT_FOUND = "The request you have made requires authentication. Could not find project: %s."
 
 
 class BadLogin(ValueError):
@@ -69,8 +75,11 @@ def _iso(epoch):
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(epoch)) + ".%06dZ" % int((epoch % 1) * 1000000)
 
 
-def login(config, state, body, now=None):
-    """Answer a login request; a Reply (201 with X-Subject-Token, 400 or 401)."""
+def login(config, state, body, now=None, projects=None):
+    """Answer a login request; a Reply (201 with X-Subject-Token, 400 or 401).
+
+    ``projects`` is the Catalogue resolving scope names (None: every name is a project).
+    """
     now = time.time() if now is None else now
     try:
         user, password, domain, project_id, project_name = parse_login(body)
@@ -83,8 +92,13 @@ def login(config, state, body, now=None):
     if not (ok_user and ok_password and ok_domain):
         return iam_error(401, WRONG_CREDENTIALS)
     if project_id is None:
-        project_id = config.project_id_for_name(project_name)
-    name = project_name or config.project_name
+        ids = projects.ids_for(project_name) if projects is not None else [config.project_id_for_name(project_name)]
+        if not ids:
+            return iam_error(400, PROJECT_NOT_FOUND % project_name[:128])
+        project_id = ids[0]
+        name = project_name
+    else:
+        name = project_name or (projects.name_for(project_id) if projects is not None else config.project_name)
     domain_obj = {"id": derived_id("domain", domain), "name": domain}
     expires = now + config.token_ttl
     token_body = {

@@ -14,7 +14,9 @@ JOB_FIELDS = (
     "begin_time", "end_time", "charge_mode", "error_code", "fail_reason", "ha_id", "ha_name",
 )
 PENDING_STATES = ("INIT", "READY", "RUNNING")
-OUTCOMES = ("SUCCESS", "FAIL")
+OUTCOMES = ("SUCCESS", "FAIL", "ERROR")
+# Outcomes that carry error_code and fail_reason.
+FAILED_OUTCOMES = ("FAIL", "ERROR")
 DEFAULT_FAIL_CODE = "DBSS.10020200"
 DEFAULT_FAIL_REASON = "Failed to create the ECS for the audit instance"
 SPEC_KEYS = ("project_id", "resource_id", "timeline", "outcome", "fields", "error_code", "fail_reason")
@@ -92,7 +94,7 @@ class Job:
         """The JobBean the API answers at ``now``: 13 fields, then overrides."""
         status = self.status_at(now)
         finished = status in OUTCOMES
-        failed = status == "FAIL"
+        failed = status in FAILED_OUTCOMES
         bean = {
             "job_id": self.defaults["job_id"],
             "status": status,
@@ -159,7 +161,7 @@ def job_from_spec(spec, now):
     timeline = [(state, _number(timeline_spec.get(state, 0), "timeline." + state)) for state in PENDING_STATES]
     outcome = spec.get("outcome", "SUCCESS")
     if outcome not in OUTCOMES:
-        raise SpecError("outcome must be SUCCESS or FAIL")
+        raise SpecError("outcome must be one of: %s" % ", ".join(OUTCOMES))
     fields = spec.get("fields") or {}
     if not isinstance(fields, dict):
         raise SpecError("fields must be an object of JobBean field overrides")

@@ -64,13 +64,36 @@ def nested_error_body(status, error_code=None, error_msg=None):
     return {"error": {"error_code": error_code or code, "error_msg": error_msg or msg}}
 
 
-def dbss_error(status, style="flat", error_code=None, error_msg=None, details=None, encoded=None, headers=None):
-    """A DBSS error answer; ``style`` is "flat" (current path) or "nested" (legacy path)."""
+# Error body shapes a fault can ask for with ``body_style`` ("flat": documented path, "nested": legacy).
+BODY_STYLES = ("flat", "nested", "wrapped", "camel", "error_message")
+WRAPPER_KEY = "dbss_error"
+
+
+def error_body(status, style="flat", error_code=None, error_msg=None, details=None, encoded=None):
+    """The error body in one of BODY_STYLES (details / encoded only exist in the flat shape)."""
+    if style == "flat":
+        return flat_error_body(status, error_code, error_msg, details, encoded)
     if style == "nested":
-        body = nested_error_body(status, error_code, error_msg)
-    else:
-        body = flat_error_body(status, error_code, error_msg, details, encoded)
-    return json_reply(status, body, headers)
+        return nested_error_body(status, error_code, error_msg)
+    code, msg = default_error(status)
+    code, msg = error_code or code, error_msg or msg
+    if style == "wrapped":
+        return {WRAPPER_KEY: {"error_code": code, "error_msg": msg}}
+    if style == "camel":
+        return {"errorCode": code, "errorMsg": msg}
+    if style == "error_message":
+        return {"error_code": code, "error_message": msg}
+    raise ValueError("unknown error body style %r" % (style,))
+
+
+def dbss_error(status, style="flat", error_code=None, error_msg=None, details=None, encoded=None, headers=None):
+    """A DBSS error answer; ``style`` is one of BODY_STYLES ("flat" current path, "nested" legacy)."""
+    return json_reply(status, error_body(status, style, error_code, error_msg, details, encoded), headers)
+
+
+def gateway_error(status, error_code, error_msg, headers=None):
+    """An answer of the API gateway itself: ``{"error_code", "error_msg"}`` only."""
+    return json_reply(status, {"error_code": error_code, "error_msg": error_msg}, headers)
 
 
 def iam_error(status, message):

@@ -161,6 +161,7 @@ class EmulatorServer(ThreadingHTTPServer):
         if ":" in address[0]:
             self.address_family = socket.AF_INET6
         self.emulator = emulator
+        emulator.scheme = "https" if ssl_context else "http"
         self.ssl_context = ssl_context
         self.verbose = verbose
         ThreadingHTTPServer.__init__(self, address, Handler)

@@ -29,7 +29,8 @@ class State:
     def _new_counters():
         return {
             "requests": 0, "dbss_requests": 0, "iam_requests": 0, "other_requests": 0,
-            "iam_logins": 0, "iam_login_failures": 0, "unauthorized": 0, "tokens_revoked": 0,
+            "iam_logins": 0, "iam_login_failures": 0, "unauthorized": 0, "throttled": 0,
+            "tokens_revoked": 0,
             "status": {}, "auth": {}, "resources": {}, "faults": {}, "paths": {},
         }
 
@@ -119,11 +120,13 @@ class State:
             bump(counters["auth"], entry["auth"])
             if entry["status"] == 401:
                 counters["unauthorized"] += 1
+            if entry["status"] == 429:
+                counters["throttled"] += 1
             if entry.get("resource_id"):
                 bump(counters["resources"], entry["resource_id"])
             if entry.get("route"):
                 bump(counters["paths"], entry["route"])
-            if area == "iam":
+            if entry.get("route") == "iam":
                 counters["iam_logins" if entry["status"] == 201 else "iam_login_failures"] += 1
 
     def requests(self):

@@ -1,6 +1,10 @@
 # Copyright: hwcloud.dbss contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Acceptance: Huawei's official Python SDK signs requests the emulator's verifier accepts."""
+"""Acceptance: Huawei's official Python SDK as a client of the emulator.
+
+Its AK/SK signatures are accepted, and without a project id it finds the project
+through the emulator's IAM ``GET /v3/projects``.
+"""
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
@@ -12,9 +16,10 @@ pytest.importorskip("huaweicloudsdkdbss")
 
 # pylint: disable=wrong-import-position
 from huaweicloudsdkcore.auth.credentials import BasicCredentials
-from huaweicloudsdkcore.exceptions.exceptions import ClientRequestException
+from huaweicloudsdkcore.exceptions.exceptions import ClientRequestException, SdkException
 from huaweicloudsdkcore.http.http_config import HttpConfig
-from huaweicloudsdkdbss.v1 import DbssClient, ListAuditInstanceJobsNewRequest
+from huaweicloudsdkcore.region.region import Region
+from huaweicloudsdkdbss.v1 import DbssClient, ListAuditInstanceJobsNewRequest, ListAuditInstanceJobsRequest
 
 from emulator.jobs import JOB_FIELDS
 
@@ -65,3 +70,70 @@ def test_sdk_temporary_credentials_with_security_token(start_emulator):
         with pytest.raises(ClientRequestException) as caught:
             list_jobs(client(emu.url, "TMPAK", "TMPSK", token), "r")
         assert caught.value.status_code == 401
+
+
+# --- the SDK finds the project id through the emulator's IAM -------------------------------
+
+@pytest.fixture
+def fresh_sdk_cache(monkeypatch):
+    """The SDK caches project ids per access key and region for the process: start empty."""
+    monkeypatch.setattr(BasicCredentials, "_CACHE", {})
+    monkeypatch.delenv("HUAWEICLOUD_SDK_IAM_ENDPOINT", raising=False)
+
+
+def regional_client(url, region="cn-north-4", iam_endpoint=None):
+    """BasicCredentials(ak, sk) without a project id: build() asks IAM for the region's project."""
+    credentials = BasicCredentials("DEMOACCESSKEY", "demo-secret-key")
+    if iam_endpoint is not None:
+        credentials = credentials.with_iam_endpoint(iam_endpoint)
+    config = HttpConfig.get_default_config()
+    config.timeout = (5, 10)
+    return (DbssClient.new_builder().with_http_config(config).with_credentials(credentials)
+            .with_region(Region(region, url)).build())
+
+
+def projects_of(emu, name):
+    return [p["id"] for p in emu.get_json("/v3/projects?name=" + name, {"X-Auth-Token": "demo-token"})[2]["projects"]]
+
+
+@pytest.mark.filterwarnings("ignore:Method 'list_audit_instance_jobs' of DbssClient is deprecated")
+@pytest.mark.parametrize("region", ["cn-north-4", "eu-west-101"])
+def test_sdk_without_project_id_finds_it_through_iam(emulator, fresh_sdk_cache, region):
+    project_id = projects_of(emulator, region)[0]
+    created = emulator.control("POST", "/jobs", {"project_id": project_id, "resource_id": "sdk-iam"})[1]
+    sdk = regional_client(emulator.url, region, iam_endpoint=emulator.url)
+    response = sdk.list_audit_instance_jobs(ListAuditInstanceJobsRequest(resource_id="sdk-iam"))
+    assert [job.job_id for job in response.jobs] == [created["job_id"]]
+    log = emulator.control("GET", "/requests")[1]["requests"]
+    assert [(e["route"], e["auth"], e["status"]) for e in log[-2:]] == [
+        ("projects", "aksk", 200), ("legacy", "aksk", 200)]
+    assert log[-1]["path"] == "/v1/%s/dbss/audit/jobs/sdk-iam" % project_id
+
+
+def test_sdk_iam_endpoint_from_the_environment(emulator, fresh_sdk_cache, monkeypatch):
+    monkeypatch.setenv("HUAWEICLOUD_SDK_IAM_ENDPOINT", emulator.url)
+    project_id = projects_of(emulator, "ap-southeast-3")[0]
+    sdk = regional_client(emulator.url, "ap-southeast-3")
+    assert sdk.list_audit_instance_jobs_new(ListAuditInstanceJobsNewRequest(resource_id="r")).jobs == []
+    assert emulator.control("GET", "/requests")[1]["requests"][-1]["path"] == "/v1/%s/audit/r/jobs" % project_id
+
+
+def test_sdk_no_project_for_the_region(emulator, fresh_sdk_cache):
+    emulator.control("POST", "/projects", {"name": "cn-north-4", "ids": []})
+    with pytest.raises(SdkException, match="Failed to get project id of region 'cn-north-4'"):
+        regional_client(emulator.url, iam_endpoint=emulator.url)
+
+
+def test_sdk_two_projects_for_the_region(emulator, fresh_sdk_cache):
+    ids = ["1" * 32, "2" * 32]
+    emulator.control("POST", "/projects", {"name": "cn-north-4", "ids": ids})
+    with pytest.raises(SdkException, match="Multiple project ids found: \\[%s\\]" % ",".join(ids)):
+        regional_client(emulator.url, iam_endpoint=emulator.url)
+
+
+def test_sdk_reads_an_error_job(emulator):
+    emulator.control("POST", "/jobs", {"project_id": PID, "resource_id": "sdk-err", "outcome": "ERROR",
+                                       "error_code": "DBSS.E1", "fail_reason": "internal error"})
+    job = list_jobs(client(emulator.url, "DEMOACCESSKEY", "demo-secret-key"), "sdk-err").jobs[0]
+    assert (job.status, job.error_code, job.fail_reason) == ("ERROR", "DBSS.E1", "internal error")
+    assert job.end_time is not None
