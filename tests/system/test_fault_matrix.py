@@ -178,7 +178,10 @@ def test_info_fails_clearly_when_retries_are_exhausted(emulator, name):
     add_job(emulator, rid, timeline={})
     add_faults(emulator, rid, [dict(spec, count=-1)])
     count()
-    result, wall = run_inprocess(module_args(emulator.url, rid, max_retries=1))
+    # Throttling is retried through a one-minute quota window whatever max_retries (the unit
+    # tests run that window on a fake clock); only max_retries 0 ends it at the first answer.
+    throttled = spec["kind"] == "throttle"
+    result, wall = run_inprocess(module_args(emulator.url, rid, max_retries=0 if throttled else 1))
     assert_no_traceback(result)
     assert result["failed"] is True
     for word in words:
@@ -189,7 +192,7 @@ def test_info_fails_clearly_when_retries_are_exhausted(emulator, name):
     assert wall <= 2 * REQUEST_TIMEOUT + 1.0 + 2.0
     if spec["kind"] == "delay":
         settle(emulator, rid, 2)
-    assert requests_for(emulator, rid) == 2  # first try + max_retries, never more
+    assert requests_for(emulator, rid) == (1 if throttled else 2)  # first try + max_retries, never more
     right(True)
 
 
@@ -210,7 +213,9 @@ def test_info_fails_at_once_on_permanent_error(emulator, name):
     assert result["request_id"] and re.match(r"^[0-9a-f]{32}$", result["request_id"])
     if status == 403:
         assert result["details"] and result["encoded_authorization_message"]
-    assert requests_for(emulator, rid) == 1  # no retry of a permanent error
+    # No retry of a permanent error; a 404 APIGW.0101 (not published) is asked once more on the
+    # Terraform provider's path, which the fault answers alike.
+    assert requests_for(emulator, rid) == (2 if status == 404 else 1)
     right(True)
 
 
