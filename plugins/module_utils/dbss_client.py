@@ -346,8 +346,8 @@ class DbssClient:
                                 login_refused=login and reply.status in (400, 401, 403),
                                 malformed=refused, **fields)
         if error.throttled and self.rate_limiter is not None:
-            # The shared limit slows down; the Retry-After pauses only this call.
-            self.rate_limiter.on_throttled()
+            # The gateway's quota is per user: its Retry-After pauses the shared limit too.
+            self.rate_limiter.on_throttled(error.retry_after)
         raise error
 
     def _debug(self, message):

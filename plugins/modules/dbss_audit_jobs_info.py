@@ -123,7 +123,8 @@ options:
   wait_max_rps:
     description:
       - Most API requests per second for the whole task, shared by every resource, above 0 and at most
-        V(1000). After an HTTP 429 the rate is lowered, then raised again step by step.
+        V(1000). After an HTTP 429 every resource pauses for its C(Retry-After) (at most 120 s; the gateway's
+        quota is per user), the rate resumes at what the quota allowed, then rises again slowly.
       - A number, or its text.
     type: raw
     default: 10

@@ -77,7 +77,7 @@ options:
   max_rps:
     description:
       - Most API requests per second, shared by the polls of every resource. Above 0, at most 1000.
-      - After an HTTP 429 the rate is halved for all of them, then recovers gradually, as in the
+      - After an HTTP 429 the shared rate is lowered for all of them (to what the quota allowed), then recovers gradually, as in the
         module's waits; the C(Retry-After) of the 429 pauses only the resource it came with.
     type: raw
     default: 10
@@ -421,7 +421,7 @@ async def main(queue, args, sleep=asyncio.sleep, rng=random.random):
     config = parse_args(args)
     log = masked_log(config.masker)
     # A 429 slows every resource down; its Retry-After pauses only the resource it answered.
-    limiter = RateLimiter(config.max_rps)
+    limiter = RateLimiter(config.max_rps, pause_all=False)
     client = build_client(config.params, config.masker, rate_limiter=limiter,
                           log=lambda message: log(logging.DEBUG, "%s", message))
     log(logging.INFO, "watching DBSS jobs of %d resource(s) at %s every %g s", len(config.resource_ids),

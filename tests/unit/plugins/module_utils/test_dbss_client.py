@@ -298,8 +298,8 @@ def test_rate_limiter_hooks(server, clock):
     server.queue(Answer(429, flat("APIGW.0308", "throttled"), {"Retry-After": "3"}), jobs(EXAMPLE_JOB))
     limiter = FakeLimiter()
     make_client(server, clock, rate_limiter=limiter).list_jobs(RESOURCE)
-    # The Retry-After pauses this call only, not every user of the shared limit.
-    assert limiter.calls == ["acquire", ("throttled", None), "acquire", "success"]
+    # The Retry-After goes to the shared limit: the gateway's quota is per user, not per call.
+    assert limiter.calls == ["acquire", ("throttled", 3.0), "acquire", "success"]
 
 
 def test_a_rate_limit_past_the_deadline_sends_nothing(server, clock):
