@@ -5,13 +5,16 @@
 """Action plugin of dbss_audit_jobs_info: live progress for long waits.
 
 A module's output reaches the user only when it ends, so a 20-minute wait
-would be silent. When the task's connection is ``local`` (``hosts: localhost``,
-``connection: local`` or ``delegate_to: localhost``, where a cloud API task
-usually runs) the same code runs here, in the controller's worker process, and
-prints every job state change as it happens (``-v``). On any other connection
-the module runs on the target host as usual, so nothing about where requests
-come from changes behind the user's back; its result still lists the changes
-in ``events``.
+would be silent (and some CI systems end a job silent for 10 minutes). When the
+task's connection is ``local`` (``hosts: localhost``, ``connection: local`` or
+``delegate_to: localhost``, where a cloud API task usually runs) the same code
+runs here, in the controller's worker process, and prints a Terraform-style
+progress log at default verbosity: a start line, a summary after the first poll,
+each job state change, and a "still waiting" line at least every 30 seconds;
+``-v`` adds retried errors and each resource's first observation. ``progress:
+false`` moves every line to ``-v``. On any other connection the module runs on
+the target host as usual, so nothing about where requests come from changes
+behind the user's back; its result still lists the changes in ``events``.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -19,9 +22,11 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import os
+import time
 from contextlib import contextmanager
 
 from ansible.executor.module_common import _apply_action_arg_defaults
+from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.plugins.action import ActionBase
 from ansible.utils.display import Display
 
@@ -52,14 +57,44 @@ def _environment(overrides):
         os.environ.update(saved)
 
 
-def describe_event(event):
-    """One progress line for a state change or a retried error."""
-    elapsed = event.get("elapsed", 0.0)
+def describe_event(event, now=time.time):
+    """(verbosity, line): the progress line of a waiter event, and the least
+    verbosity that shows it (0: the default)."""
+    elapsed = "[%s elapsed]" % format_elapsed(event.get("elapsed") or 0.0)
+    kind = event.get("event")
+    if kind == "start":
+        count, timeout = event.get("resources"), event.get("timeout") or 0.0
+        until = time.strftime("%H:%M:%S UTC", time.gmtime(now() + timeout))
+        return 0, "dbss: waiting for %d resource%s until %s (wait_timeout %s)" % (
+            count, "" if count == 1 else "s", until, format_elapsed(timeout))
+    if kind == "progress":
+        counts = event.get("counts") or {}
+        states = ", ".join("%d %s" % (counts[state], state) for state in sorted(counts, key=str))
+        return 0, "dbss: still waiting %s: %s" % (elapsed, states)
     if "status" in event:
-        return "dbss: resource %s job %s: %s -> %s (%.1f s)" % (
-            event.get("resource_id"), event.get("job_id") or "-", event.get("previous_status") or "start",
-            event.get("status"), elapsed)
-    return "dbss: resource %s: %s, retrying (%.1f s)" % (event.get("resource_id"), event.get("error"), elapsed)
+        return (1 if event.get("first") else 0), "dbss: resource %s job %s: %s -> %s %s" % (
+            event.get("resource_id"), event.get("job_id") or "-", event.get("previous_status") or "new",
+            event.get("status") or "gone", elapsed)
+    return 1, "dbss: resource %s: %s; retrying %s" % (event.get("resource_id"), event.get("error"), elapsed)
+
+
+def format_elapsed(seconds):
+    """Terraform's form: 45s, 2m30s, 1h0m5s."""
+    seconds = int(round(seconds))
+    hours, rest = divmod(seconds, 3600)
+    minutes, seconds = divmod(rest, 60)
+    if hours:
+        return "%dh%dm%ds" % (hours, minutes, seconds)
+    return "%dm%ds" % (minutes, seconds) if minutes else "%ds" % seconds
+
+
+def show_event(event, progress):
+    """Print one event's line at its verbosity (everything at -v without ``progress``)."""
+    level, line = describe_event(event)
+    if level == 0 and progress:
+        display.display(line)
+    else:
+        display.v(line)
 
 
 class ActionModule(ActionBase):
@@ -84,8 +119,9 @@ class ActionModule(ActionBase):
         with _environment(environment):
             # run_as_task builds the result as the module does, and masks the
             # events too: a retried error's text may quote what a server echoed.
+            progress = boolean(args.get("progress", True), strict=False)
             result.update(run_as_task(JOBS_INFO_ARGUMENT_SPEC, JOBS_INFO_MODULE_KWARGS, args, jobs_info_task,
-                                      on_event=lambda event: display.v(describe_event(event))))
+                                      on_event=lambda event: show_event(event, progress)))
         return result
 
     def _args_with_defaults(self):

@@ -301,8 +301,8 @@ def _project_scope(p, env_names, mode):
         return validate_project_name(p["project_name"]), "project_name"
     if p["region"]:
         return p["region"], "region"
-    raise _required("project_id", "%s and neither project_name nor region names the project to find"
-                    % mode, env_names)
+    raise _required("project_id", "%s and neither project_name%s nor region%s names the project to find" % (
+        mode, _env("project_name", env_names, " (%s)"), _env("region", env_names, " (%s)")), env_names)
 
 
 def _iam_url(p, env_names):

@@ -34,7 +34,7 @@ from ansible_collections.hwcloud.dbss.plugins.module_utils.dbss_jobs import (
 )
 from ansible_collections.hwcloud.dbss.plugins.module_utils.dbss_options import build_client
 from ansible_collections.hwcloud.dbss.plugins.module_utils.dbss_ratelimit import RateLimiter
-from ansible_collections.hwcloud.dbss.plugins.module_utils.dbss_waiter import JobWaiter, WaitFailed, WaitSpec
+from ansible_collections.hwcloud.dbss.plugins.module_utils.dbss_waiter import KIND_NOT_FOUND, JobWaiter, WaitFailed, WaitSpec
 
 JOBS_INFO_ARGUMENT_SPEC = dict(
     resource_id=dict(type="str"),
@@ -43,6 +43,8 @@ JOBS_INFO_ARGUMENT_SPEC = dict(
     status=dict(type="list", elements="str", choices=list(JOB_STATES)),
     query=dict(type="str"),
     wait=dict(type="bool", default=False),
+    progress=dict(type="bool", default=True),  # read by the action plugin (controller route) only
+    progress_interval=dict(type="raw", default=30),
     wait_timeout=dict(type="raw", default=1800),
     wait_delay=dict(type="raw", default=0),
     wait_sleep=dict(type="raw", default=2),
@@ -177,11 +179,15 @@ def run_jobs_info(params, client_factory, on_event=None, clock=time.monotonic, s
     try:
         client.find_project()  # once, before any poll: a wrong name fails here
         if request.wait:
-            result = _wait(request, client, poller, on_event, clock, sleep, rng)
+            result = _wait(request, client, poller, on_event, clock, sleep, rng, params)
         else:
             answers = poller(request.resource_ids)
             _raise_first_error(request.resource_ids, answers)
             result = shape_result(request, answers)
+            empty = [rid for rid in request.resource_ids if not answers[rid]]
+            if empty:
+                client.warnings.append("no DBSS job for resource%s %s %s" % (
+                    "s" if len(empty) > 1 else "", ", ".join(empty[:10]), where_asked(client, params)))
     except DbssError as error:
         # Said on success and on failure alike: a failed run is when it matters most.
         error.warnings = _warnings(client)
@@ -211,18 +217,32 @@ def _raise_first_error(resource_ids, answers):
         raise DbssFailure(str(error), dict(error.to_result(), resource_id=failed[0]))
 
 
-def _wait(request, client, poller, on_event, clock, sleep, rng):
+def where_asked(client, params):
+    """Which project, region and endpoint were asked, and what to check: the
+    usual cause of a resource without jobs is a resource of another project."""
+    return ("asked project %s (region %s) at %s: check resource_id (the instance's resource ID, not its name), "
+            "project_id or project_name, and region" % (client.project_id, params.get("region") or "not set",
+                                                        client.base_url))
+
+
+def _wait(request, client, poller, on_event, clock, sleep, rng, params):
     waiter = JobWaiter(request.wait_spec, poller, clock=clock, sleep=sleep, rng=rng, on_event=on_event,
                        endpoint=client.base_url)
     try:
         outcome = waiter.wait(request.resource_ids)
     except WaitFailed as failed:
-        fields = shape_result(request, failed.jobs)
-        # The newest job of all resources says nothing about this failure; the
-        # waiter names the failing resource's own job when there is one.
-        fields.pop("job")
-        fields.update(failed.to_result(), requests=client.requests_sent)
-        raise DbssFailure(str(failed), fields)
+        # A compact failure: Ansible prints a failed task's whole result, and
+        # every resource's job lists and events would turn one failure into
+        # kilobytes of log. The failing resource's own job (never another's),
+        # each resource's state and followed job id, what is unfinished and why.
+        fields = failed.to_result()
+        fields.pop("events")
+        fields.update(job_ids=dict((rid, (job or {}).get("job_id")) for rid, job in failed.followed.items()),
+                      requests=client.requests_sent)
+        message = str(failed)
+        if failed.kind == KIND_NOT_FOUND:
+            message += "; " + where_asked(client, params)
+        raise DbssFailure(message, fields)
     result = shape_result(request, outcome.jobs)
     result.update(outcome.to_result(), requests=client.requests_sent)
     return result

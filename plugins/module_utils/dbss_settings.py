@@ -295,8 +295,10 @@ def validate_wait(params):
                               % (format_seconds(max_sleep), format_seconds(sleep)))
     not_found = parse_duration(params.get("wait_not_found_timeout"), "wait_not_found_timeout", allow_zero=True,
                                maximum=MAX_WAIT_SECONDS)
+    heartbeat = parse_duration(params.get("progress_interval", 30), "progress_interval", maximum=MAX_SLEEP_SECONDS)
     states = validate_states(params.get("target_states"), params.get("pending_states"), params.get("failure_states"))
-    return dict(states, timeout=timeout, delay=delay, sleep=sleep, max_sleep=max_sleep, not_found_timeout=not_found)
+    return dict(states, timeout=timeout, delay=delay, sleep=sleep, max_sleep=max_sleep, not_found_timeout=not_found,
+                heartbeat=heartbeat)
 
 
 def validate_states(target, pending, failure):

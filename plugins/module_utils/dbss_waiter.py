@@ -16,7 +16,11 @@ Each resource has its own next-poll time; a round fetches those due, or due with
 one round, the first in ``resource_ids`` order is reported. ``on_event`` receives every
 state change ``{"resource_id", "job_id", "previous_status", "status", "elapsed"}``
 (dbss_jobs.ChangeTracker: ``previous_status`` None for a job followed anew, ``status``
-None when it disappeared) and every retried error ``{"resource_id", "error", "elapsed"}``.
+None when it disappeared; ``first`` True on a resource's first answer), every retried
+error ``{"resource_id", "error", "elapsed"}``, and progress for a log:
+``{"event": "start", "resources", "timeout", "elapsed"}``, then ``{"event": "progress",
+"elapsed", "counts"}`` after the first round and whenever ``spec.heartbeat`` seconds passed
+without a state change (``counts``: resources per state). Only state changes go into ``events``.
 ``WaitOutcome`` / ``WaitFailed`` (a DbssError) carry the whole result: ``kind``, ``message``,
 ``elapsed``, ``polls``, ``states``, ``followed``, ``jobs`` (each resource's last list),
 ``events``, ``errors``, ``resource_id``, ``job``, ``cause``, ``unfinished``; ``to_result()``
@@ -51,11 +55,16 @@ MAX_ERROR_TEXT = 200     # quoted error per resource (timeout message, ``errors`
 MAX_CAUSE_TEXT = 500     # quoted server text in a single-resource failure message
 COALESCE_MAX = 1.0
 COALESCE_FRACTION = 0.25
+# Longest silence of the progress log by default (some CI systems end a job silent for 10 minutes).
+HEARTBEAT = 30.0
+# A resource's state in ``counts`` before its first answer, and without a job.
+NO_ANSWER = "no answer yet"
+NO_JOB = "no job"
 
 WaitSpec = namedtuple("WaitSpec", "target_states pending_states failure_states timeout delay sleep max_sleep "
-                                  "not_found_timeout job_id unreachable_timeout",
+                                  "not_found_timeout job_id unreachable_timeout heartbeat",
                       defaults=(DEFAULT_TARGET_STATES, DEFAULT_PENDING_STATES, DEFAULT_FAILURE_STATES,
-                                1800.0, 0.0, 5.0, 30.0, 60.0, None, 60.0))
+                                1800.0, 0.0, 5.0, 30.0, 60.0, None, 60.0, HEARTBEAT))
 WaitSpec.__doc__ = "What to wait for and how: plain values, trusted (validated by dbss_settings)."
 
 
@@ -190,6 +199,7 @@ class JobWaiter:
     def _on_jobs(self, track, jobs, now, took):
         """A failure (kind, message, cause), or None (done or still pending)."""
         spec, rid = self.spec, track.rid
+        first = track.jobs is None
         track.error, track.jobs = None, jobs
         try:
             job = followed_job(jobs, spec.job_id)
@@ -202,7 +212,8 @@ class JobWaiter:
         if event is not None:
             track.since = now
             self._events.append(event)
-            self._emit(event)
+            self._changed = True
+            self._emit(dict(event, first=True) if first else event)
         if job is None:
             track.status = None
             if event is not None:  # the job disappeared
@@ -254,6 +265,8 @@ class JobWaiter:
         self._tracks = [_Track(rid, self._start, spec.sleep) for rid in dict.fromkeys(resource_ids)]
         self._tracker = ChangeTracker()
         self._events, self._polls, self._answered = [], 0, False
+        self._emit({"event": "start", "resources": len(self._tracks), "timeout": spec.timeout, "elapsed": 0.0})
+        self._reported, self._changed = None, False
         if spec.delay > 0:
             self._sleep(spec.delay)
         self._first_poll = self._clock()
@@ -268,6 +281,10 @@ class JobWaiter:
             due = [t for t in active if t.not_before <= now and t.next_due <= now + window]
             if not due:
                 wake = min(max(t.next_due, t.not_before) for t in active)
+                if self._reported is not None:
+                    if now >= self._reported + spec.heartbeat:
+                        self._progress(now)
+                    wake = min(wake, self._reported + spec.heartbeat)
                 if wake >= self._deadline:
                     self._sleep(self._deadline - now)
                     raise self._timeout(max(self._clock(), self._deadline))
@@ -293,3 +310,17 @@ class JobWaiter:
                 raise self._failed(kind, message, now, track, cause)
             if all(t.done for t in self._tracks):
                 return WaitOutcome(now - self._start, self._polls, self._tracks, self._events)
+            if self._reported is None or self._changed or now >= self._reported + spec.heartbeat:
+                # After the first round (a summary, not one line per resource), then as a
+                # heartbeat while nothing changes; a state change counts as news.
+                self._progress(now, quiet=self._reported is not None and self._changed)
+
+    def _progress(self, now, quiet=False):
+        self._reported, self._changed = now, False
+        if quiet:
+            return
+        counts = {}
+        for track in self._tracks:
+            state = track.status if track.job is not None else (NO_ANSWER if track.jobs is None else NO_JOB)
+            counts[state] = counts.get(state, 0) + 1
+        self._emit({"event": "progress", "elapsed": now - self._start, "counts": counts})

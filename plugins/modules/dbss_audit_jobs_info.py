@@ -87,6 +87,25 @@ options:
       - A credential the API refuses (401 that a new login cannot cure, 403) is sent once, not once per resource.
     type: bool
     default: false
+  progress:
+    description:
+      - With O(wait=true) on the controller route (a C(local) connection, not C(async)), print a progress log
+        at default verbosity, as Terraform does. A start line (how many resources, the deadline), a summary
+        after the first poll, each job state change (resource, job, old and new state, elapsed time) and,
+        while nothing changes, a C(still waiting) line at least every 30 seconds with the number of
+        resources in each state. C(-v) adds retried errors and each resource's first observation.
+      - V(false) shows those lines at C(-v) only.
+      - The module route (a remote host, or C(async)) prints nothing until the task ends; the state changes
+        are then in RV(events).
+    type: bool
+    default: true
+  progress_interval:
+    description:
+      - Longest silence of the progress log while nothing changes (seconds or a duration, above 0, at most
+        V(1h)). A C(still waiting) line comes at least this often. The module route has no log, so
+        there it changes nothing.
+    type: raw
+    default: 30
   wait_timeout:
     description:
       - How long to wait in total; seconds, or a duration such as V(20m), V(1h30m) or V(90s). At most V(24h).
@@ -205,7 +224,9 @@ jobs:
   description:
     - The kept jobs, with every documented JobBean field; values exactly as the API sent them (V(null) stays V(null)).
     - With O(resource_ids), the jobs of all resources, in the order of O(resource_ids).
-  returned: success, and on a failed wait
+    - A failed wait leaves out RV(jobs), RV(resources) and RV(events) to keep the printed failure small;
+      RV(job), RV(states) and RV(job_ids) say what each resource was doing.
+  returned: success
   type: list
   elements: dict
   sample:
@@ -270,7 +291,7 @@ job:
   type: dict
 resources:
   description: For each resource of O(resource_ids), its kept jobs and newest kept job.
-  returned: when O(resource_ids) is used
+  returned: when O(resource_ids) is used, on success
   type: dict
   sample:
     2c154fdd-0d43-47b7-9cf1-5236bf6a2ca7:
@@ -301,10 +322,16 @@ states:
   type: dict
   sample:
     2c154fdd-0d43-47b7-9cf1-5236bf6a2ca7: SUCCESS
+job_ids:
+  description: The ID of each resource's followed job when the wait failed (V(null) if none was found).
+  returned: on a failed wait
+  type: dict
+  sample:
+    2c154fdd-0d43-47b7-9cf1-5236bf6a2ca7: 8abf9647852a1daa01852e517e1a1a0b
 events:
   description: The state changes seen during the wait, in order, each with C(resource_id), C(job_id),
     C(previous_status), C(status) and C(elapsed) seconds.
-  returned: when O(wait=true)
+  returned: when O(wait=true), on success
   type: list
   elements: dict
 failure_kind:

@@ -806,7 +806,7 @@ def run_with_events(args):
     result = run_as_task(JOBS_INFO_ARGUMENT_SPEC, JOBS_INFO_MODULE_KWARGS, args, jobs_info_task, on_event=events.append)
     assert not str(result.get("msg", "")).startswith("unexpected error"), result["msg"]
     result.setdefault("failed", False)
-    return result, "\n".join(describe_event(event) for event in events)
+    return result, "\n".join(describe_event(event)[1] for event in events)
 
 
 def secrets_playbook_run(url, directory):

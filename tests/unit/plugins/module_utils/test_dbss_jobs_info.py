@@ -213,7 +213,9 @@ def test_a_failed_wait_reports_the_failing_resource_job_only(server, clock):
         run(server, clock, resource_id=None, resource_ids=["ra", "rb"])
     fields = caught.value.to_result()
     assert fields["resource_id"] == "rb" and fields["job"]["job_id"] == "j-bad"
-    assert fields["resources"]["ra"]["job"]["job_id"] == "j-ok"
+    assert fields["job_ids"] == {"ra": "j-ok", "rb": "j-bad"} and fields["states"] == {"ra": "SUCCESS", "rb": "FAIL"}
+    # Compact: no job lists and no events, whatever the number of resources.
+    assert not set(fields) & {"jobs", "resources", "events"}
 
 
 @pytest.mark.parametrize("wait", [False, True])
@@ -265,3 +267,30 @@ def test_a_query_that_fails_on_the_jobs_names_the_option(server, clock):
     with pytest.raises(DbssConfigError) as caught:
         run(server, clock, wait=False, query="length(`1`)")
     assert caught.value.option == "query"
+
+
+# -- hints where users go wrong --------------------------------------------------------
+
+def test_a_listing_without_jobs_warns_naming_project_region_and_what_to_check(server, clock):
+    server.queue(Answer(200, {"jobs": []}), Answer(200, {"jobs": [job("SUCCESS", resource_id="res-b")]}))
+    result = run(server, clock, wait=False, resource_id=None, resource_ids=["res-a", "res-b"], region="cn-north-4")
+    assert result["resources"]["res-a"]["jobs"] == [] and len(result["warnings"]) == 1
+    warning = result["warnings"][0]
+    for part in ("no DBSS job for resource res-a ", PROJECT, "region cn-north-4", server.url, "resource_id",
+                 "project_id or project_name", "region"):
+        assert part in warning
+    assert "res-b" not in warning
+
+
+def test_a_listing_with_jobs_warns_nothing(server, clock):
+    server.queue(Answer(200, {"jobs": [job("SUCCESS")]}))
+    assert "warnings" not in run(server, clock, wait=False)
+
+
+def test_a_wait_that_finds_no_job_says_where_it_asked(server, clock):
+    server.default = Answer(200, {"jobs": []})
+    with pytest.raises(DbssFailure) as caught:
+        run(server, clock, wait_not_found_timeout=3)
+    message = str(caught.value)
+    assert caught.value.to_result()["failure_kind"] == "not_found"
+    assert "asked project %s (region not set) at %s" % (PROJECT, server.url) in message and "project_name" in message

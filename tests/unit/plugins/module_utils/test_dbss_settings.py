@@ -45,6 +45,8 @@ def refused(function, *args):
     (dict(target_states=["SUCCESS"], pending_states=["SUCCESS"]), "pending_states"),
     (dict(failure_states=["SUCCESS"]), "failure_states"),
     (dict(failure_states=["RUNNING"]), "failure_states"),
+    (dict(progress_interval=0), "progress_interval"),
+    (dict(progress_interval="2h"), "progress_interval"),
 ])
 def test_wait_rules_name_the_option(override, option):
     error = refused(settings.validate_wait, wait_params(**override))
@@ -57,6 +59,8 @@ def test_wait_values_and_the_default_cap():
     assert settings.validate_wait(wait_params())["max_sleep"] == settings.DEFAULT_MAX_SLEEP
     assert settings.validate_wait(wait_params(wait_max_sleep="30s"))["max_sleep"] == 30.0
     assert settings.validate_wait(wait_params(wait_timeout="24h"))["timeout"] == 86400.0
+    assert settings.validate_wait(wait_params())["heartbeat"] == 30.0
+    assert settings.validate_wait(wait_params(progress_interval="10s"))["heartbeat"] == 10.0
 
 
 @pytest.mark.parametrize("value", [".", "..", "a..b", "a/b", "%2e", "a b", "", "x" * 129, "id\n"])

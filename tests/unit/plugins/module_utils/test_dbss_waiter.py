@@ -10,7 +10,15 @@ import pytest
 
 from ansible_collections.hwcloud.dbss.plugins.module_utils.dbss_errors import DbssApiError, DbssError
 from ansible_collections.hwcloud.dbss.plugins.module_utils.dbss_jobs import AmbiguousJob
-from ansible_collections.hwcloud.dbss.plugins.module_utils.dbss_waiter import JobWaiter, WaitFailed, WaitOutcome, WaitSpec
+from ansible_collections.hwcloud.dbss.plugins.module_utils.dbss_waiter import (
+    HEARTBEAT,
+    NO_ANSWER,
+    NO_JOB,
+    JobWaiter,
+    WaitFailed,
+    WaitOutcome,
+    WaitSpec,
+)
 from ansible_collections.hwcloud.dbss.tests.unit.fakes import START
 
 EPS = 1e-9
@@ -205,7 +213,8 @@ def test_transient_errors_are_retried_and_reported_as_events(clock):
     assert result.kind == "success" and result.errors == {}
     assert [e for e in events if "error" in e] == [{"resource_id": "res-a", "error": "busy", "elapsed": 0},
                                                    {"resource_id": "res-a", "error": "connection reset", "elapsed": 5}]
-    assert result.events == [e for e in events if "status" in e] and len(result.events) == 1
+    emitted = [e for e in events if "status" in e]
+    assert emitted == [dict(result.events[0], first=True)] and len(result.events) == 1
 
 
 def test_transient_errors_back_off_and_keep_the_last_state(clock):
@@ -381,7 +390,41 @@ def test_to_result_of_a_success(clock):
         "events": [{"resource_id": "res-a", "job_id": "job-1", "previous_status": None, "status": "RUNNING",
                     "elapsed": 5}, {"resource_id": "res-a", "job_id": "job-1", "previous_status": "RUNNING",
                                     "status": "SUCCESS", "elapsed": 10}]}
-    assert events[0] == {"resource_id": "res-a", "error": "busy", "elapsed": 0} and events[1:] == result.events
+    changes_and_errors = [e for e in events if "event" not in e]
+    assert changes_and_errors[0] == {"resource_id": "res-a", "error": "busy", "elapsed": 0}
+    assert changes_and_errors[1:] == [dict(result.events[0], first=True), result.events[1]]
+
+
+# -- progress for a log: start, a first summary, heartbeats --------------------------
+
+def progress(events):
+    return [(e["event"], e["elapsed"], e.get("counts")) for e in events if "event" in e]
+
+
+def test_progress_starts_sums_up_the_first_round_and_beats_while_nothing_changes(clock):
+    events = []
+    running = [[job("RUNNING")]] * 40
+    result, fetch = run(clock, {"a": [[job("INIT", job_id="ja")]] + running + [[job("SUCCESS", job_id="ja")]],
+                                "b": [Err("busy")] + [[]] * 60 + [[job("SUCCESS", job_id="jb")]]},
+                        events=events, max_sleep=20.0, sleep=5.0, not_found_timeout=1000.0)
+    seen = progress(events)
+    assert seen[0] == ("start", 0.0, None) and events[0]["resources"] == 2 and events[0]["timeout"] == 1800.0
+    assert seen[1] == ("progress", 0, {"INIT": 1, NO_ANSWER: 1})
+    beats = [elapsed for kind, elapsed, _counts in seen[2:]]
+    # Never more than HEARTBEAT seconds without a line: a state change or a heartbeat.
+    lines = sorted(beats + [e["elapsed"] for e in events if "status" in e and not e.get("first")])
+    assert all(later - earlier <= HEARTBEAT for earlier, later in zip([0] + lines, lines + [result.elapsed]))
+    assert any(counts == {"RUNNING": 1, NO_JOB: 1} for _kind, _elapsed, counts in seen[2:])
+    assert "event" not in str(result.events)
+
+
+def test_a_state_change_is_news_the_heartbeat_waits_after_it(clock):
+    events = []
+    run(clock, {"a": [[job("INIT")], [job("RUNNING")]] + [[job("RUNNING")]] * 20 + [[job("SUCCESS")]]},
+        events=events, sleep=10.0, max_sleep=10.0)
+    changed = [e["elapsed"] for e in events if e.get("previous_status") == "INIT"][0]
+    beats = [e["elapsed"] for e in events if e.get("event") == "progress"][1:]
+    assert beats and beats[0] >= changed + HEARTBEAT
 
 
 def test_to_result_of_a_failure(clock):
