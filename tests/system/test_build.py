@@ -1,8 +1,10 @@
 # Copyright: hwcloud.dbss contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The Galaxy artifact: built from a copy of the tree with local clutter planted in it,
-it holds the collection only; installed into an empty folder, ansible-doc renders the
-module and the role with every option."""
+it holds the collection and the emulator (tests/emulator, for offline rehearsal) and
+nothing else of tests/, tools/, the Makefile, .ci, build/ or any dotfile; installed into
+an empty folder, ansible-doc renders the module and the role with every option, and the
+emulator starts from the installed copy as README.md says."""
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
@@ -11,6 +13,8 @@ import glob
 import json
 import os
 import shutil
+import subprocess
+import sys
 import tarfile
 
 import pytest
@@ -37,10 +41,18 @@ CLUTTER = (
     "plugins/module_utils/__pycache__/dbss_client.cpython-311.pyc",
     "tests/emulator/__pycache__/app.cpython-311.pyc",
     "hwcloud-dbss-0.0.1.tar.gz",
+    ".ansible/tmp/x",
+    "docs/.DS_Store",
+    "tests/emulator/.coverage",
 )
 # Prefixes (or exact names) that must not appear in the tarball.
 FORBIDDEN = (".venv/", ".cache/", ".pytest_cache/", ".git/", ".git", "build/", "tests/output/", "tools/", "Makefile",
-             ".ci/", ".gitignore", "hwcloud-dbss-0.0.1.tar.gz")
+             ".ci/", ".gitignore", ".ansible-lint", ".ansible/", "hwcloud-dbss-0.0.1.tar.gz",
+             "tests/unit/", "tests/integration/", "tests/system/")
+# The one part of tests/ that ships: the emulator, for users' offline rehearsal.
+SHIPPED_TESTS = "tests/emulator/"
+EMULATOR = ("tests/emulator/__init__.py", "tests/emulator/__main__.py", "tests/emulator/app.py",
+            "tests/emulator/server.py", "tests/emulator/iam.py", "tests/emulator/jobs.py")
 REQUIRED = ("MANIFEST.json", "FILES.json", "README.md", "meta/runtime.yml", "meta/execution-environment.yml",
             "requirements.txt", "bindep.txt", "plugins/modules/dbss_audit_jobs_info.py",
             "plugins/action/dbss_audit_jobs_info.py", "plugins/doc_fragments/dbss.py",
@@ -65,8 +77,13 @@ def built(tmp_path_factory):
     tarballs = glob.glob(os.path.join(out, "hwcloud-dbss-*.tar.gz"))
     assert len(tarballs) == 1, tarballs
     with tarfile.open(tarballs[0]) as tar:
-        names = sorted(member.name.lstrip("./") for member in tar.getmembers())
+        names = sorted(_member_name(member.name) for member in tar.getmembers())
     return tarballs[0], names
+
+
+def _member_name(name):
+    """A tar member's path without a leading './' (a leading dot of a dotfile stays)."""
+    return name[2:] if name.startswith("./") else name
 
 
 @pytest.fixture(scope="module")
@@ -94,6 +111,35 @@ def test_tarball_holds_no_local_clutter(built):
            if any(name == prefix.rstrip("/") or name.startswith(prefix) for prefix in FORBIDDEN)
            or "__pycache__" in name.split("/") or name.endswith((".pyc", ".tar.gz"))]
     assert not bad, "the tarball holds files that are not part of the collection: %s" % bad
+
+
+def test_tarball_holds_no_dotfile(built):
+    _tarball, names = built
+    bad = [name for name in names if any(part.startswith(".") for part in name.split("/"))]
+    assert not bad, "the tarball holds dotfiles: %s" % bad
+
+
+def test_tarball_ships_the_emulator_and_no_other_tests(built):
+    _tarball, names = built
+    missing = [name for name in EMULATOR if name not in names]
+    assert not missing, "the tarball lacks the emulator's %s" % missing
+    others = [name for name in names if name.startswith("tests/") and not name.startswith(SHIPPED_TESTS)
+              and name != SHIPPED_TESTS.rstrip("/")]
+    assert not others, "only tests/emulator may ship, not %s (add them to build_ignore in galaxy.yml)" % others
+
+
+def test_installed_emulator_starts(installed):
+    """README.md: PYTHONPATH=<collections path>/ansible_collections/hwcloud/dbss/tests python -m emulator"""
+    env = _isolated_env(installed)
+    env["PYTHONPATH"] = os.path.join(installed, "ansible_collections", "hwcloud", "dbss", "tests")
+    proc = subprocess.Popen([sys.executable, "-m", "emulator", "--example"], cwd=installed, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True)
+    try:
+        first = proc.stdout.readline().strip()
+    finally:
+        proc.terminate()
+        _out, err = proc.communicate(timeout=30)
+    assert first.startswith("http://127.0.0.1:"), (first, err)
 
 
 def test_tarball_holds_the_collection(built):
