@@ -137,8 +137,9 @@ options:
     default: 5
 notes:
   - "Authentication modes, strongest precedence first: O(auth_token); O(access_key) + O(secret_key)
-     (+ O(security_token)); O(user_name) + O(password) + O(domain_name). An incomplete set (for example
-     O(access_key) without O(secret_key)) is an error that names the missing option, even when another mode is complete."
+     (+ O(security_token)); O(user_name) + O(password) + O(domain_name). An incomplete AK/SK pair (for example
+     O(access_key) without O(secret_key)) is an error that names the missing option, even when another mode is complete;
+     an incomplete password set is an error only when no token or AK/SK is complete, as with the Terraform provider."
   - "Environment variables are the Terraform provider's, in its order of precedence (E(HW_*) first, then
      E(OS_*)): a pipeline that already runs the provider needs no new variable."
   - Every option can be set once for many tasks with C(module_defaults) and the group C(group/hwcloud.dbss.dbss).

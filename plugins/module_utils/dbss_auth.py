@@ -7,10 +7,12 @@
 ``select_auth`` picks the mode from the options; when several are complete the
 first wins: ``auth_token``; ``access_key`` + ``secret_key`` (+ ``security_token``);
 ``user_name`` + ``password`` + ``domain_name`` (an IAM login scoped to
-``project_id``, or to a project name, renewed once on a 401). A half-given mode is an error whatever
-else is complete: it is almost always a typo (docs/guide.md, "Connecting and
-authenticating"). ``auth_url`` / ``domain_name`` alone are ignored by the token
-and AK/SK modes, as Terraform set-ups export them whatever the mode.
+``project_id``, or to a project name, renewed once on a 401). A half-given AK/SK
+pair is an error whatever else is complete: it is almost always a typo. A
+half-given password set is one only when no token or AK/SK is complete: the
+Terraform provider ignores it too, and OpenStack environments export
+OS_USERNAME / OS_PASSWORD whatever the mode (docs/guide.md, "Connecting and
+authenticating").
 
 The modes are ``requests.auth.AuthBase`` objects: requests applies them to the
 prepared request before every attempt. Each has ``kind``, a ``label`` for
@@ -275,22 +277,28 @@ def _no_mode_error(p, env):
                       "domain_name (or their environment variables)")
 
 
-def project_from_list(body, name, option):
+class UnusableProjects(ValueError):
+    """An IAM project list that no retry will make usable."""
+
+    final = True
+
+
+def project_from_list(body, name, option, iam_host="IAM"):
     """The id of the one project called ``name`` in an IAM ``GET /v3/projects``
     answer. None, or several: DbssConfigError naming ``option`` (what gave the
-    name). A body of another shape: ValueError (a malformed answer)."""
+    name) and where IAM was asked. A body of another shape: UnusableProjects."""
     projects = body.get("projects") if isinstance(body, dict) else None
     if not isinstance(projects, list) or not all(isinstance(item, dict) for item in projects):
-        raise ValueError("the IAM project list has no 'projects' list of objects")
-    ids = [item.get("id") for item in projects if item.get("name", name) == name]
+        raise UnusableProjects("the IAM project list has no 'projects' list of objects")
+    ids = [item.get("id") for item in projects if item.get("name") == name]
     if not ids:
-        raise DbssConfigError(option, "IAM knows no project named %s that these credentials can see; check region "
-                                      "and project_name, or set project_id" % name)
+        raise DbssConfigError(option, "IAM at %s knows no project named %s that these credentials can see; check "
+                                      "region and project_name, or set project_id" % (iam_host, name))
     if len(ids) > 1:
-        raise DbssConfigError(option, "IAM has %d projects named %s (%s); set project_id to the one to use"
-                              % (len(ids), name, ", ".join(str(i) for i in ids[:10])))
+        raise DbssConfigError(option, "IAM at %s has %d projects named %s (%s); set project_id to the one to use"
+                              % (iam_host, len(ids), name, ", ".join(str(i) for i in ids[:10])))
     if not isinstance(ids[0], str) or not PROJECT_ID_RE.match(ids[0]):
-        raise ValueError("the IAM project named %s has no usable id" % name)
+        raise UnusableProjects("the IAM project named %s has no usable id" % name)
     return ids[0]
 
 
@@ -328,7 +336,10 @@ def select_auth(params, env_names=None, utcnow=None):
         if p[option]:
             validate_header_secret(p[option], option)
     _check_aksk_set(p, env_names)
-    _check_password_set(p, env_names)
+    if not (p["auth_token"] or p["access_key"]):
+        # As the Terraform provider: a stray OS_USERNAME / OS_PASSWORD of an OpenStack
+        # environment must not break a complete token or AK/SK.
+        _check_password_set(p, env_names)
 
     if p["auth_token"]:
         if not p["project_id"]:

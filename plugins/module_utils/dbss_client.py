@@ -196,11 +196,14 @@ class DbssClient:
             self._local.deadline = deadline
             auth.token()
             return auth.project_id
-        name = auth.project_name
+        name, found, proved = auth.project_name, [], self.authenticated
         url = "%s/projects?name=%s" % (auth.iam_url, quote(name, safe=""))
-        auth.project_id = self.request("GET", url, deadline=deadline, operation="finding IAM project %s at %s"
-                                       % (name, _host(url)), parse=lambda body: project_from_list(
-                                           body, name, auth.project_option))
+        # The id as IAM sent it: request() returns values masked, and a masked id would route elsewhere.
+        self.request("GET", url, deadline=deadline, operation="finding IAM project %s at %s" % (name, _host(url)),
+                     parse=lambda body: found.append(project_from_list(body, name, auth.project_option, _host(url))))
+        # IAM accepting the credential proves nothing to DBSS: its first poll still goes alone.
+        self.authenticated = proved
+        auth.project_id = found[-1]
         return auth.project_id
 
     def request(self, method, url, deadline=None, operation=None, parse=None, body=None, retries=None):
@@ -324,6 +327,12 @@ class DbssClient:
         masks = self._masks
         fields = dict(request_id=quote_text(_request_id(reply.headers), masks, 200), operation=operation)
         body, problem, refused = None, reply.problem, reply.problem is not None
+        if 300 <= reply.status < 400:
+            # Never followed (it could hand a credential to another host), never worth asking again;
+            # a login answered so is not tried again either.
+            target = quote_text(_host(reply.headers.get("Location") or "") or "nowhere", masks, 200)
+            raise DbssApiError(reply.status, error_msg="a redirect to %s, not followed; set endpoint or auth_url to "
+                               "the URL that answers" % target, login_refused=login, **fields)
         if problem is None:
             try:
                 body = decode_json(reply.data)
@@ -339,8 +348,10 @@ class DbssClient:
             try:
                 return masks.data(parse(body))
             except (ValueError, RecursionError) as exc:  # dbss_jobs.MalformedJobs included
-                raise DbssApiError(reply.status, error_msg=quote_text(str(exc), masks), malformed=True,
-                                   from_api=isinstance(body, dict), **fields)
+                # Malformed, so transient, unless the parser knows no answer of that kind will do.
+                raise DbssApiError(reply.status, error_msg=quote_text(str(exc), masks),
+                                   malformed=not getattr(exc, "final", False), from_api=isinstance(body, dict),
+                                   **fields)
         error = error_from_body(reply.status, body, quote_text(problem, masks), masks, auth_label=self.auth.label,
                                 retry_after=parse_retry_after(reply.headers.get("Retry-After")),
                                 login_refused=login and reply.status in (400, 401, 403),

@@ -176,10 +176,12 @@ def run_jobs_info(params, client_factory, on_event=None, clock=time.monotonic, s
     limiter = RateLimiter(request.max_rps, clock=clock, sleep=sleep)
     client = client_factory(limiter)
     poller = JobsPoller(client, retries=0 if request.wait else None)
+    start = clock()
     try:
-        client.find_project()  # once, before any poll: a wrong name fails here
+        # Once, before any poll (a wrong name fails here), within the wait's deadline.
+        client.find_project(start + request.wait_spec.timeout if request.wait else None)
         if request.wait:
-            result = _wait(request, client, poller, on_event, clock, sleep, rng, params)
+            result = _wait(request, client, poller, on_event, clock, sleep, rng, params, start)
         else:
             answers = poller(request.resource_ids)
             _raise_first_error(request.resource_ids, answers)
@@ -225,11 +227,11 @@ def where_asked(client, params):
                                                         client.base_url))
 
 
-def _wait(request, client, poller, on_event, clock, sleep, rng, params):
+def _wait(request, client, poller, on_event, clock, sleep, rng, params, start):
     waiter = JobWaiter(request.wait_spec, poller, clock=clock, sleep=sleep, rng=rng, on_event=on_event,
                        endpoint=client.base_url)
     try:
-        outcome = waiter.wait(request.resource_ids)
+        outcome = waiter.wait(request.resource_ids, start)
     except WaitFailed as failed:
         # A compact failure: Ansible prints a failed task's whole result, and
         # every resource's job lists and events would turn one failure into

@@ -50,8 +50,9 @@ DBSS_REGIONS = (
 )
 DEFAULT_CLOUD = "myhuaweicloud.com"
 EUROPE_CLOUD = "myhuaweicloud.eu"
-# The Europe site's regions are eu-west-1xx (the Terraform provider's rule).
-EUROPE_REGION_RE = re.compile(r"^eu-west-1[0-9]{2}\Z")
+# The Europe site's regions are eu-west-1xx: the Terraform provider takes every region
+# whose name starts with eu-west-1 there, and so do we.
+EUROPE_PREFIX = "eu-west-1"
 EUROPE_REGIONS = ("eu-west-101",)
 KNOWN_REGIONS = DBSS_REGIONS + EUROPE_REGIONS
 # Regions with their own IAM endpoint in Huawei's SDK (huaweicloudsdkcore
@@ -186,10 +187,10 @@ def site_cloud(region, cloud):
     A region of one public site with the other's domain builds hosts that do
     not exist: refused, naming both."""
     if cloud is None or cloud == "":
-        return EUROPE_CLOUD if region and EUROPE_REGION_RE.match(region) else DEFAULT_CLOUD
+        return EUROPE_CLOUD if region and region.startswith(EUROPE_PREFIX) else DEFAULT_CLOUD
     validate_cloud(cloud)
     if region and cloud in (DEFAULT_CLOUD, EUROPE_CLOUD):
-        expected = EUROPE_CLOUD if EUROPE_REGION_RE.match(region) else DEFAULT_CLOUD
+        expected = EUROPE_CLOUD if region.startswith(EUROPE_PREFIX) else DEFAULT_CLOUD
         if cloud != expected and (region in KNOWN_REGIONS or expected == EUROPE_CLOUD):
             raise DbssConfigError("cloud", "%s is not the site of region %s, which is on %s; leave cloud unset "
                                            "(it follows the region) or set it to %s" % (cloud, region, expected, expected))
@@ -217,7 +218,10 @@ def resolve_iam_url(auth_url, region, cloud):
     None when neither auth_url nor region is given."""
     if auth_url:
         url = validate_http_url(auth_url, "auth_url")
-        return url if url.rsplit("/", 1)[-1] == "v3" and urlsplit(url).path else url + "/v3"
+        if url.lower().endswith("/auth/tokens"):  # the login URL itself, as some guides give it
+            url = url[:-len("/auth/tokens")]
+        path = urlsplit(url).path
+        return url[:-3] + "/v3" if path.lower().endswith("/v3") else url + "/v3"
     if not region:
         return None
     cloud = site_cloud(region, cloud)

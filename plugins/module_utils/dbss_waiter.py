@@ -257,10 +257,11 @@ class JobWaiter:
         # One unfinished resource: the timeout is its, so is the job reported.
         return self._failed(KIND_TIMEOUT, message, now, unfinished[0] if len(unfinished) == 1 else None)
 
-    def wait(self, resource_ids):
-        """Wait for every resource; return ``WaitOutcome`` or raise ``WaitFailed``."""
+    def wait(self, resource_ids, start=None):
+        """Wait for every resource; return ``WaitOutcome`` or raise ``WaitFailed``.
+        ``start``: a ``clock`` time the wait counts from (default: now)."""
         spec = self.spec
-        self._start = self._clock()
+        self._start = self._clock() if start is None else start
         self._deadline = self._start + spec.timeout
         self._tracks = [_Track(rid, self._start, spec.sleep) for rid in dict.fromkeys(resource_ids)]
         self._tracker = ChangeTracker()

@@ -112,10 +112,21 @@ def test_dot_segments_in_the_endpoint_are_refused(server, clock, path):
     assert caught.value.option == "endpoint"
 
 
-def test_redirect_is_not_followed(server, clock):
-    server.queue(Answer(302, b"", {"Location": "http://127.0.0.2:1/steal"}))
+@pytest.mark.parametrize("body", [b"", b"<a href=x>moved</a>", b'{"x": 1}'])
+@pytest.mark.parametrize("status", [301, 302, 307, 308])
+def test_redirect_is_not_followed_nor_retried(server, clock, status, body):
+    server.queue(Answer(status, body, {"Location": "http://127.0.0.2:1/steal"}))
     error = error_of(make_client(server, clock).list_jobs, RESOURCE)
-    assert error.status == 302 and len(server.requests) == 1
+    assert error.status == status and len(server.requests) == 1 and not error.transient
+    assert "redirect to 127.0.0.2:1, not followed" in str(error)
+
+
+def test_a_login_answered_with_a_redirect_is_not_tried_again(server, clock):
+    server.default = Answer(302, b"moved", {"Location": "http://127.0.0.2:1/login"})
+    client = make_client(server, clock, auth=PasswordAuth(server.url + "/v3", "alice", PASSWORD, "acme", PROJECT))
+    for _count in range(3):
+        assert error_of(client.list_jobs, RESOURCE).status == 302
+    assert [request["path"] for request in server.requests] == ["/v3/auth/tokens"]
 
 
 # -- retries ----------------------------------------------------------------------
@@ -254,6 +265,29 @@ def test_aksk_finds_the_project_once_through_iam(server, clock):
     assert paths == ["/v3/projects?name=cn-north-4"] + ["/v1/%s/audit/%s/jobs" % (PROJECT, RESOURCE)] * 2
     assert "SDK-HMAC-SHA256" in server.requests[0]["headers"]["Authorization"]
     assert server.requests[1]["headers"]["X-Project-Id"] == PROJECT
+
+
+def test_iam_accepting_the_credential_does_not_prove_it_to_dbss(server, clock):
+    auth = AkSkAuth(AK, "another-secret-key-value", project_name="cn-north-4", iam_url=server.url + "/v3")
+    server.queue(Answer(200, projects(("cn-north-4", PROJECT))))
+    client = make_client(server, clock, auth=auth, project=None)
+    assert client.find_project() == PROJECT and not client.authenticated
+
+
+def test_an_unusable_project_list_is_not_asked_again(server, clock):
+    auth = AkSkAuth(AK, "another-secret-key-value", project_name="cn-north-4", iam_url=server.url + "/v3")
+    server.default = Answer(200, {"projects": [{"id": None, "name": "cn-north-4"}]})
+    error = error_of(make_client(server, clock, auth=auth, project=None).find_project)
+    assert "no usable id" in str(error) and not error.transient and len(server.requests) == 1
+
+
+def test_the_project_id_is_used_as_iam_sent_it_even_when_it_overlaps_a_secret(server, clock):
+    secret = "a-secret-key-" + PROJECT[:16]  # shares 16 characters with the project id
+    auth = AkSkAuth(AK, secret, project_name="cn-north-4", iam_url=server.url + "/v3")
+    server.queue(Answer(200, projects(("cn-north-4", PROJECT))))
+    client = make_client(server, clock, auth=auth, project=None)
+    assert client.list_jobs(RESOURCE) == [EXAMPLE_JOB]
+    assert server.requests[1]["path"] == "/v1/%s/audit/%s/jobs" % (PROJECT, RESOURCE)
 
 
 def test_a_project_not_found_is_asked_once_and_named(server, clock):

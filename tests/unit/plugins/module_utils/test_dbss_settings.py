@@ -124,6 +124,8 @@ def test_a_rate_given_as_text_is_read():
     ("cn-north-4", None, "https://dbss.cn-north-4.myhuaweicloud.com"),
     ("eu-west-101", None, "https://dbss.eu-west-101.myhuaweicloud.eu"),
     ("eu-west-101", "myhuaweicloud.eu", "https://dbss.eu-west-101.myhuaweicloud.eu"),
+    ("eu-west-1", None, "https://dbss.eu-west-1.myhuaweicloud.eu"),  # the provider's prefix rule
+    ("eu-west-0", None, "https://dbss.eu-west-0.myhuaweicloud.com"),
     ("cn-north-99", None, "https://dbss.cn-north-99.myhuaweicloud.com"),
     ("cn-north-4", "hcs.example.com", "https://dbss.cn-north-4.hcs.example.com"),
     ("region-a-1", "cloud.corp.example", "https://dbss.region-a-1.cloud.corp.example"),
@@ -151,6 +153,8 @@ def test_an_unknown_region_is_used_with_a_warning_when_close_to_a_known_one(regi
     ("https://iam.example.com/", None, None, "https://iam.example.com/v3"),
     ("https://iam.example.com/v3/", None, None, "https://iam.example.com/v3"),
     ("http://127.0.0.1:8/gw/v3", None, None, "http://127.0.0.1:8/gw/v3"),
+    ("https://iam.example.com/V3", None, None, "https://iam.example.com/v3"),
+    ("https://iam.example.com/v3/auth/tokens", None, None, "https://iam.example.com/v3"),
     (None, "cn-north-4", None, "https://iam.cn-north-4.myhuaweicloud.com/v3"),
     (None, "cn-south-4", None, "https://iam.myhuaweicloud.com/v3"),
     (None, "xy-newplace-1", None, "https://iam.myhuaweicloud.com/v3"),
