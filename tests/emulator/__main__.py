@@ -29,6 +29,8 @@ def parse_args(argv=None):
                         help="per-project quota of DBSS requests per one-minute window (0: no quota)")
     parser.add_argument("--no-documented-path", action="store_true",
                         help="answer 404 APIGW.0101 on GET /v1/{project_id}/audit/{resource_id}/jobs")
+    parser.add_argument("--instance-delay", type=float, default=0.0, metavar="SECONDS",
+                        help="an audit instance turns ACTIVE this long after its job succeeds (default 0)")
     creds = parser.add_argument_group("credentials (none given: the demo set, all modes)")
     creds.add_argument("--token", action="append", help="accept this X-Auth-Token (repeatable)")
     creds.add_argument("--access-key", help="accept AK/SK signatures with this access key")

@@ -13,6 +13,7 @@ from urllib.parse import unquote
 from . import auth, gateway, iam
 from .config import PROJECT_ID_RE, RESOURCE_ID_RE
 from .gateway import Gateway
+from .instances import Instances, PagingError, example_instance, parse_paging
 from .jobs import example_job
 from .projects import Catalogue, list_projects
 from .replies import dbss_error, gateway_error, iam_error, json_reply
@@ -20,6 +21,7 @@ from .state import State
 
 JOBS_PATH = re.compile(r"^/v1/([^/]+)/audit/([^/]+)/jobs/?$")
 LEGACY_PATH = re.compile(r"^/v1/([^/]+)/dbss/audit/jobs/([^/]+)/?$")
+INSTANCES_PATH = re.compile(r"^/v2/([^/]+)/audit/instances/?$")
 IAM_PATH = re.compile(r"^/v3/auth/tokens/?$")
 PROJECTS_PATH = re.compile(r"^/v3/projects/?$")
 IAM_UNAUTHORIZED = "The request you have made requires authentication."
@@ -41,6 +43,9 @@ def route_for(raw_path):
         match = pattern.match(raw_path)
         if match:
             return Route("dbss", name, unquote(match.group(1)), unquote(match.group(2)), style)
+    match = INSTANCES_PATH.match(raw_path)
+    if match:
+        return Route("dbss", "instances", unquote(match.group(1)))
     if IAM_PATH.match(raw_path):
         return Route("iam", "iam")
     if PROJECTS_PATH.match(raw_path):
@@ -57,6 +62,7 @@ class Emulator:
         self.sleep = sleep
         seed = (lambda: [example_job(clock())]) if config.example else None
         self.state = State(seed)
+        self.instances = Instances(config, (lambda: [example_instance()]) if config.example else None)
         self.projects = Catalogue(config)
         self.gateway = Gateway(config)
         self.scheme = "http"  # set to "https" by the server when it serves TLS
@@ -64,6 +70,7 @@ class Emulator:
     def reset(self):
         """Back to the start: state, project overrides and gateway settings from the command line."""
         self.state.reset()
+        self.instances.reset()
         self.projects.reset()
         self.gateway.reset()
 
@@ -75,7 +82,7 @@ class Emulator:
         if fault is not None and fault.kind == "delay":
             self.sleep(fault.seconds)  # outside the lock
         elif fault is not None:
-            reply = fault.reply(route.style, lambda: self._jobs_body(route))
+            reply = fault.reply(route.style, lambda: self._normal_body(route, raw_query))
         if reply is None:
             reply = self._answer(route, method, raw_path, raw_query, headers, body)
         entry = {
@@ -92,7 +99,20 @@ class Emulator:
         self.state.record(entry, route.area)
         return reply
 
-    def _jobs_body(self, route):
+    def region_for(self, project_id):
+        """The region of a project: its name without a ``_sub-project`` suffix."""
+        return self.projects.name_for(project_id).split("_")[0]
+
+    def _instances_body(self, route, raw_query):
+        try:
+            offset, limit = parse_paging(raw_query)
+        except PagingError:
+            offset, limit = parse_paging("")
+        return self.instances.page(route.project_id, offset, limit, self.clock(), self.region_for(route.project_id))
+
+    def _normal_body(self, route, raw_query):
+        if route.name == "instances":
+            return json.dumps(self._instances_body(route, raw_query)).encode("utf-8")
         jobs = self.state.jobs_for(route.project_id, route.resource_id, self.clock()) if route.area == "dbss" else []
         return json.dumps({"jobs": jobs}).encode("utf-8")
 
@@ -119,6 +139,12 @@ class Emulator:
         if not PROJECT_ID_RE.match(route.project_id):
             return dbss_error(400, route.style, "DBSS.10000001",
                               "Invalid request: project_id must be 32 to 64 characters of [A-Za-z0-9_-].")
+        if route.name == "instances":
+            try:
+                parse_paging(raw_query)
+            except PagingError as exc:
+                return dbss_error(400, route.style, "DBSS.10000001", str(exc))
+            return json_reply(200, self._instances_body(route, raw_query))
         if not RESOURCE_ID_RE.match(route.resource_id):
             return dbss_error(400, route.style, "DBSS.10020021", "Invalid ID parameter: resource_id.")
         jobs = self.state.jobs_for(route.project_id, route.resource_id, self.clock())

@@ -5,6 +5,7 @@
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import math
 import re
 import uuid
 
@@ -36,7 +37,7 @@ class Config:
     def __init__(self, tokens=None, access_key=None, secret_key=None, security_token=None,
                  user=None, password=None, domain=None, project_id=None, project_name=DEFAULT_PROJECT_NAME,
                  token_ttl=DEFAULT_TOKEN_TTL, example=False, verbose=False, requests_per_minute=0,
-                 documented_path=True):
+                 documented_path=True, instance_delay=0.0):
         self.tokens = list(tokens or [])
         self.access_key = access_key
         self.secret_key = secret_key
@@ -51,6 +52,7 @@ class Config:
         self.verbose = verbose
         self.requests_per_minute = requests_per_minute or 0
         self.documented_path = documented_path
+        self.instance_delay = float(instance_delay or 0)
 
     def __repr__(self):
         return "Config(<secrets hidden>, example=%r)" % self.example
@@ -64,6 +66,10 @@ class Config:
             raise ValueError("--requests-per-minute must be >= 0 (0: no quota)")
         config.requests_per_minute = rpm
         config.documented_path = not getattr(args, "no_documented_path", False)
+        delay = getattr(args, "instance_delay", 0) or 0
+        if delay < 0 or math.isnan(delay):
+            raise ValueError("--instance-delay must be a number of seconds >= 0")
+        config.instance_delay = float(delay)
         return config
 
     @classmethod

@@ -10,6 +10,7 @@ import json
 from . import __version__
 from .faults import Fault, FaultError
 from .gateway import SettingsError
+from .instances import parse_spec
 from .jobs import SpecError, job_from_spec
 from .projects import ProjectSpecError
 from .replies import json_reply
@@ -68,7 +69,9 @@ def handle(emulator, method, raw_path, body):
         if path == "/requests" and method == "GET":
             return json_reply(200, {"requests": state.requests()})
         if path == "/counters" and method == "GET":
-            return json_reply(200, state.counters())
+            return json_reply(200, dict(state.counters(), instances=emulator.instances.count()))
+        if path == "/instances":
+            return _instances(emulator, method, body)
         if path == "/reset" and method == "POST":
             emulator.reset()
             return json_reply(200, {"reset": True})
@@ -83,9 +86,26 @@ def _create_jobs(emulator, data):
     specs, bulk = _many(data, "jobs")
     now = emulator.clock()
     jobs = [job_from_spec(spec, now) for spec in specs]
+    instance_specs = [parse_spec(spec.get("instance")) for spec in specs]
+    emulator.instances.attach(list(zip(jobs, instance_specs)), now)  # refuses a bad batch before any change
     emulator.state.add_jobs(jobs)
     views = [job.control_view(now) for job in jobs]
     return json_reply(201, {"jobs": views} if bulk else views[0])
+
+
+def _instances(emulator, method, body):
+    """``GET``: every instance (DELETED ones too); ``POST``: change or create one, or many."""
+    now = emulator.clock()
+    if method == "GET":
+        return json_reply(200, {"instances": emulator.instances.control_list(now, emulator.region_for)})
+    if method != "POST":
+        return _error(404, "unknown control endpoint %s /_emulator/instances" % method)
+    specs, bulk = _many(_json_body(body), "instances")
+    answers = [emulator.instances.upsert(spec, now, emulator.region_for) for spec in specs]
+    if bulk:
+        return json_reply(200, {"instances": [view for _created, view in answers]})
+    created, view = answers[0]
+    return json_reply(201 if created else 200, view)
 
 
 def _settings(emulator, method, path, body):

@@ -19,7 +19,8 @@ OUTCOMES = ("SUCCESS", "FAIL", "ERROR")
 FAILED_OUTCOMES = ("FAIL", "ERROR")
 DEFAULT_FAIL_CODE = "DBSS.10020200"
 DEFAULT_FAIL_REASON = "Failed to create the ECS for the audit instance"
-SPEC_KEYS = ("project_id", "resource_id", "timeline", "outcome", "fields", "error_code", "fail_reason")
+SPEC_KEYS = ("project_id", "resource_id", "timeline", "outcome", "fields", "error_code", "fail_reason",
+             "instance")  # "instance": read by instances.parse_spec
 
 # The 200 example of the API reference, values and key order as published.
 EXAMPLE_RESOURCE_ID = "2c154fdd-0d43-47b7-9cf1-5236bf6a2ca7"

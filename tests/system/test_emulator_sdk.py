@@ -9,6 +9,8 @@ through the emulator's IAM ``GET /v3/projects``.
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import time
+
 import pytest
 
 sdk_core = pytest.importorskip("huaweicloudsdkcore")
@@ -19,8 +21,10 @@ from huaweicloudsdkcore.auth.credentials import BasicCredentials
 from huaweicloudsdkcore.exceptions.exceptions import ClientRequestException, SdkException
 from huaweicloudsdkcore.http.http_config import HttpConfig
 from huaweicloudsdkcore.region.region import Region
-from huaweicloudsdkdbss.v1 import DbssClient, ListAuditInstanceJobsNewRequest, ListAuditInstanceJobsRequest
+from huaweicloudsdkdbss.v1 import (AuditInstanceBean, DbssClient, ListAuditInstanceJobsNewRequest,
+                                   ListAuditInstanceJobsRequest, ListAuditInstancesLastRequest)
 
+from emulator.instances import INSTANCE_FIELDS
 from emulator.jobs import JOB_FIELDS
 
 PID = "0123456789abcdef0123456789abcdef"
@@ -137,3 +141,56 @@ def test_sdk_reads_an_error_job(emulator):
     job = list_jobs(client(emulator.url, "DEMOACCESSKEY", "demo-secret-key"), "sdk-err").jobs[0]
     assert (job.status, job.error_code, job.fail_reason) == ("ERROR", "DBSS.E1", "internal error")
     assert job.end_time is not None
+
+
+# --- audit instances: GET /v2/{project_id}/audit/instances (list_audit_instances_last) -----
+
+def list_instances(sdk, offset=None, limit=None):
+    return sdk.list_audit_instances_last(ListAuditInstancesLastRequest(offset=offset, limit=limit))
+
+
+def test_sdk_lists_instances_page_by_page(emulator):
+    specs = [{"project_id": PID, "resource_id": "sdk-inst-%03d" % i} for i in range(250)]
+    specs[7]["fields"] = {"charge_mode": "Period"}
+    specs.append({"project_id": "f" * 32, "resource_id": "other-project"})
+    assert emulator.control("POST", "/jobs", {"jobs": specs})[0] == 201
+    sdk = client(emulator.url, "DEMOACCESSKEY", "demo-secret-key")
+    pages = [list_instances(sdk, str(offset), "100") for offset in (0, 100, 200)]
+    assert [(p.status_code, p.total, len(p.instances)) for p in pages] == [
+        (200, 250, 100), (200, 250, 100), (200, 250, 50)]
+    parsed = [bean.to_dict() for page in pages for bean in page.instances]
+    assert [i["resource_id"] for i in parsed] == ["sdk-inst-%03d" % i for i in range(250)]
+    assert set(AuditInstanceBean.openapi_types) == set(INSTANCE_FIELDS)
+    known = emulator.control("GET", "/instances")[1]["instances"]
+    assert parsed == [dict((name, i[name]) for name in INSTANCE_FIELDS) for i in known if i["project_id"] == PID]
+    period = parsed[7]
+    optional = ("connect_ipv6", "new_version", "effect")  # null: no IPv6, no upgrade, not frozen
+    assert all(value is not None for name, value in period.items() if name not in optional)
+    assert isinstance(period["cpu"], int) and period["supported_feature"]
+    assert list_instances(sdk).total == 250 and len(list_instances(sdk).instances) == 100  # default limit
+    assert len(list_instances(sdk, "0", "1000").instances) == 250
+    log = emulator.control("GET", "/requests")[1]["requests"]
+    assert {(e["route"], e["auth"], e["status"]) for e in log} == {("instances", "aksk", 200)}
+
+
+def test_sdk_bad_paging_is_a_400(emulator):
+    with pytest.raises(ClientRequestException) as caught:
+        list_instances(client(emulator.url, "DEMOACCESSKEY", "demo-secret-key"), "0", "1001")
+    assert (caught.value.status_code, caught.value.error_code) == (400, "DBSS.10000001")
+
+
+def test_sdk_sees_an_instance_go_from_build_to_active(emulator):
+    emulator.control("POST", "/jobs", {"project_id": PID, "resource_id": "sdk-life", "timeline": {"RUNNING": 0.4},
+                                       "instance": {"after": 0.4, "name": "life"}})
+    sdk = client(emulator.url, "DEMOACCESSKEY", "demo-secret-key")
+    seen = []
+    deadline = time.monotonic() + 2.0
+    while time.monotonic() < deadline and (not seen or seen[-1][1] != "ACTIVE"):
+        instance = list_instances(sdk).instances[0]
+        job = list_jobs(sdk, "sdk-life").jobs[0]
+        seen.append((job.status, instance.status, instance.task))
+        time.sleep(0.05)
+    assert seen[0] == ("RUNNING", "BUILD", "NO_TASK")
+    assert ("SUCCESS", "BUILD", "NO_TASK") in seen  # the job ended, the instance is not ready yet
+    assert seen[-1] == ("SUCCESS", "ACTIVE", "NO_TASK")
+    assert instance.name == job.server_name == "life" and instance.id == job.server_id
