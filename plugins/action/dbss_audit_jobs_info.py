@@ -71,6 +71,11 @@ def describe_event(event, now=time.time):
         counts = event.get("counts") or {}
         states = ", ".join("%d %s" % (counts[state], state) for state in sorted(counts, key=str))
         return 0, "dbss: still waiting %s: %s" % (elapsed, states)
+    if "instance_id" in event:
+        task = event.get("task")
+        return (1 if event.get("first") else 0), "dbss: resource %s instance %s: %s -> %s%s %s" % (
+            event.get("resource_id"), event.get("instance_id"), event.get("previous_status") or "new",
+            event.get("status"), "" if task in (None, "", "NO_TASK") else " (task %s)" % task, elapsed)
     if "status" in event:
         return (1 if event.get("first") else 0), "dbss: resource %s job %s: %s -> %s %s" % (
             event.get("resource_id"), event.get("job_id") or "-", event.get("previous_status") or "new",

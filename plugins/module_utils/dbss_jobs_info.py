@@ -32,6 +32,19 @@ from ansible_collections.hwcloud.dbss.plugins.module_utils.dbss_jobs import (
     JOB_STATES,
     newest_job,
 )
+from ansible_collections.hwcloud.dbss.plugins.module_utils.dbss_instance_wait import (
+    InstanceWaiter,
+    InstanceWaitFailed,
+    InstanceWaitSpec,
+    list_instances,
+)
+from ansible_collections.hwcloud.dbss.plugins.module_utils.dbss_instances import (
+    DEFAULT_INSTANCE_FAILURE_STATES,
+    DEFAULT_INSTANCE_PENDING_STATES,
+    DEFAULT_INSTANCE_TARGET_STATES,
+    INSTANCE_STATES,
+    resolve_resources,
+)
 from ansible_collections.hwcloud.dbss.plugins.module_utils.dbss_options import build_client
 from ansible_collections.hwcloud.dbss.plugins.module_utils.dbss_ratelimit import RateLimiter
 from ansible_collections.hwcloud.dbss.plugins.module_utils.dbss_waiter import KIND_NOT_FOUND, JobWaiter, WaitFailed, WaitSpec
@@ -54,11 +67,20 @@ JOBS_INFO_ARGUMENT_SPEC = dict(
     target_states=dict(type="list", elements="str", choices=list(JOB_STATES), default=list(DEFAULT_TARGET_STATES)),
     pending_states=dict(type="list", elements="str", choices=list(JOB_STATES), default=list(DEFAULT_PENDING_STATES)),
     failure_states=dict(type="list", elements="str", choices=list(JOB_STATES), default=list(DEFAULT_FAILURE_STATES)),
+    instance_ids=dict(type="list", elements="str"),
+    names=dict(type="list", elements="str"),
+    wait_instance=dict(type="bool", default=False),
+    instance_target_states=dict(type="list", elements="str", choices=list(INSTANCE_STATES),
+                                default=list(DEFAULT_INSTANCE_TARGET_STATES)),
+    instance_pending_states=dict(type="list", elements="str", choices=list(INSTANCE_STATES),
+                                 default=list(DEFAULT_INSTANCE_PENDING_STATES)),
+    instance_failure_states=dict(type="list", elements="str", choices=list(INSTANCE_STATES),
+                                 default=list(DEFAULT_INSTANCE_FAILURE_STATES)),
 )
 
 JOBS_INFO_MODULE_KWARGS = dict(
-    mutually_exclusive=[("resource_id", "resource_ids")],
-    required_one_of=[("resource_id", "resource_ids")],
+    mutually_exclusive=[("resource_id", "resource_ids"), ("resource_id", "instance_ids"), ("resource_id", "names")],
+    required_one_of=[("resource_id", "resource_ids", "instance_ids", "names")],
     supports_check_mode=True,
 )
 
@@ -71,13 +93,16 @@ class JobsInfoRequest:
     """The validated options of one run (everything checked before any request)."""
 
     def __init__(self, params):
-        self.resource_ids = settings.validate_resource_ids(params.get("resource_id"), params.get("resource_ids"))
+        self.instance_ids = settings.validate_names(params.get("instance_ids"), "instance_ids")
+        self.names = settings.validate_names(params.get("names"), "names")
+        self.resource_ids = settings.validate_resource_ids(params.get("resource_id"), params.get("resource_ids"),
+                                                           others=bool(self.instance_ids or self.names))
         self.single = params.get("resource_id") is not None
         self.job_id = params.get("job_id")
         if self.job_id is not None and not self.job_id.strip():
             raise DbssConfigError("job_id", "must not be empty")
         self.status = params.get("status") or []
-        self.query = _compile_query(params.get("query"))
+        self.query = compile_query(params.get("query"))
         self.wait = bool(params.get("wait"))
         self.max_rps = settings.validate_rate(params.get("wait_max_rps"), "wait_max_rps")
         self.wait_spec = None
@@ -89,9 +114,17 @@ class JobsInfoRequest:
                                                 "resource (resource_id), or leave job_id out to follow each "
                                                 "resource's newest job")
             self.wait_spec = WaitSpec(job_id=self.job_id, **settings.validate_wait(params))
+        self.instance_spec = None
+        if self.wait and params.get("wait_instance"):
+            states = settings.validate_states(params.get("instance_target_states"),
+                                              params.get("instance_pending_states"),
+                                              params.get("instance_failure_states"), prefix="instance_")
+            spec = self.wait_spec
+            self.instance_spec = InstanceWaitSpec(sleep=spec.sleep, max_sleep=spec.max_sleep, heartbeat=spec.heartbeat,
+                                                  not_found_timeout=spec.not_found_timeout, **states)
 
 
-def _compile_query(expression):
+def compile_query(expression):
     if expression is None:
         return None
     if not HAS_JMESPATH:
@@ -156,11 +189,15 @@ def shape_result(request, jobs_by_resource):
     if not request.single:
         result["resources"] = resources
     if request.query is not None:
-        try:
-            result["query_result"] = request.query.search(all_jobs)
-        except jmespath.exceptions.JMESPathError as exc:  # e.g. a function given the wrong type
-            raise DbssConfigError("query", "failed on the jobs: %s" % str(exc).replace("\n", " "))
+        result["query_result"] = run_query(request.query, all_jobs)
     return result
+
+
+def run_query(query, items):
+    try:
+        return query.search(items)
+    except jmespath.exceptions.JMESPathError as exc:  # e.g. a function given the wrong type
+        raise DbssConfigError("query", "failed: %s" % str(exc).replace("\n", " "))
 
 
 def jobs_info_task(params, masker, on_event=None):
@@ -180,6 +217,10 @@ def run_jobs_info(params, client_factory, on_event=None, clock=time.monotonic, s
     try:
         # Once, before any poll (a wrong name fails here), within the wait's deadline.
         client.find_project(start + request.wait_spec.timeout if request.wait else None)
+        if request.instance_ids or request.names:
+            # Gate by what users know: each instance ID or name, resolved before any wait.
+            found = resolve_resources(list_instances(client), request.instance_ids, request.names)
+            request.resource_ids = list(dict.fromkeys(request.resource_ids + found))
         if request.wait:
             result = _wait(request, client, poller, on_event, clock, sleep, rng, params, start)
         else:
@@ -192,17 +233,17 @@ def run_jobs_info(params, client_factory, on_event=None, clock=time.monotonic, s
                     "s" if len(empty) > 1 else "", ", ".join(empty[:10]), where_asked(client, params)))
     except DbssError as error:
         # Said on success and on failure alike: a failed run is when it matters most.
-        error.warnings = _warnings(client)
+        error.warnings = client_warnings(client)
         raise
     finally:
         poller.close()
         client.close()
-    if _warnings(client):
-        result["warnings"] = _warnings(client)
+    if client_warnings(client):
+        result["warnings"] = client_warnings(client)
     return result
 
 
-def _warnings(client):
+def client_warnings(client):
     unverified = [] if client.verify else [
         "validate_certs is false: the TLS certificate of %s was not verified; "
         "use ca_path to trust a private CA instead" % client.base_url]
@@ -247,4 +288,37 @@ def _wait(request, client, poller, on_event, clock, sleep, rng, params, start):
         raise DbssFailure(message, fields)
     result = shape_result(request, outcome.jobs)
     result.update(outcome.to_result(), requests=client.requests_sent)
+    if request.instance_spec is not None:
+        result.update(_wait_instances(request, client, on_event, clock, sleep, rng, start, result))
     return result
+
+
+def _wait_instances(request, client, on_event, clock, sleep, rng, start, job_result):
+    """Then the instances, within the same deadline: one instance list a round for every resource."""
+    waiter = InstanceWaiter(request.instance_spec, lambda deadline: list_instances(client, deadline, retries=0),
+                            clock=clock, sleep=sleep, rng=rng, on_event=on_event)
+    try:
+        instances, lists = waiter.wait(request.resource_ids, start, start + request.wait_spec.timeout)
+    except InstanceWaitFailed as failed:
+        message = str(failed)
+        if getattr(failed.cause, "status", None) == 403:
+            message += ("; the IAM policy must allow dbss:auditInstance:list to wait for the instance, or set "
+                        "wait_instance: false (role: dbss_audit_job_wait_instance: false) to gate on the job alone")
+        resources = _resources(request, job_result)
+        fields = dict(failed.fields, failure_kind=failed.kind, states=job_result["states"],
+                      elapsed=round(clock() - start, 3), polls=job_result["polls"], requests=client.requests_sent,
+                      job_ids=dict((rid, (res.get("job") or {}).get("job_id")) for rid, res in resources.items()))
+        if "resource_id" in fields:  # the job that the failing instance's resource finished
+            fields["job"] = resources.get(fields["resource_id"], {}).get("job")
+        if failed.cause is not None:
+            for key, value in failed.cause.to_result().items():
+                fields.setdefault(key, value)
+        raise DbssFailure(message, fields)
+    return {"instances": instances, "instance_states": dict((rid, bean.get("status")) for rid, bean in instances.items()),
+            "instance_lists": lists, "elapsed": round(clock() - start, 3), "requests": client.requests_sent}
+
+
+def _resources(request, result):
+    if "resources" in result:
+        return result["resources"]
+    return {request.resource_ids[0]: {"job": result.get("job")}}

@@ -103,15 +103,15 @@ def validate_resource_id(value, option="resource_id"):
     return value
 
 
-def validate_resource_ids(resource_id, resource_ids):
+def validate_resource_ids(resource_id, resource_ids, others=False):
     """One ID list from ``resource_id`` or ``resource_ids``; duplicates dropped,
-    order kept."""
+    order kept. ``others``: instances are also given another way (by ID or name)."""
     if resource_id is not None:
         return [validate_resource_id(resource_id)]
-    if not resource_ids:
+    if not resource_ids and not others:
         raise DbssConfigError("resource_ids", "must hold at least one resource ID")
     seen, ids = set(), []
-    for index, value in enumerate(resource_ids):
+    for index, value in enumerate(resource_ids or ()):
         validate_resource_id(value, option="resource_ids[%d]" % index)
         if value not in seen:
             seen.add(value)
@@ -305,19 +305,29 @@ def validate_wait(params):
                 heartbeat=heartbeat)
 
 
-def validate_states(target, pending, failure):
+def validate_states(target, pending, failure, prefix=""):
     """Three disjoint state lists, the target one not empty (the argument
-    spec's choices already refused unknown states)."""
+    spec's choices already refused unknown states); keyed by their option
+    names less ``prefix`` (``instance_`` for the instance's)."""
     lists = {"target_states": tuple(target or ()), "pending_states": tuple(pending or ()),
              "failure_states": tuple(failure or ())}
     if not lists["target_states"]:
-        raise DbssConfigError("target_states", "must name at least one job state")
+        raise DbssConfigError(prefix + "target_states", "must name at least one state")
     for option, other in (("pending_states", "target_states"), ("failure_states", "target_states"),
                           ("failure_states", "pending_states")):
         common = sorted(set(lists[option]) & set(lists[other]))
         if common:
-            raise DbssConfigError(option, "must not share states with %s; both name %s" % (other, ", ".join(common)))
+            raise DbssConfigError(prefix + option, "must not share states with %s%s; both name %s"
+                                  % (prefix, other, ", ".join(common)))
     return lists
+
+
+def validate_names(values, option):
+    """A list of instance IDs or names: each a non-empty single line."""
+    for index, value in enumerate(values or ()):
+        if not isinstance(value, str) or not value.strip() or "\n" in value or len(value) > 256:
+            raise DbssConfigError("%s[%d]" % (option, index), "must be a non-empty line of at most 256 characters")
+    return list(dict.fromkeys(values or ()))
 
 
 def validate_rate(value, option):

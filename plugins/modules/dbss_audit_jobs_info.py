@@ -27,6 +27,7 @@ requirements:
   - jmespath (only for O(query))
 extends_documentation_fragment:
   - hwcloud.dbss.dbss
+  - hwcloud.dbss.dbss_wait
 attributes:
   check_mode:
     support: full
@@ -45,12 +46,24 @@ options:
     description:
       - ID of one audit instance, as returned in C(resource_id) by the instance list API.
       - 1 to 128 characters of V(A-Z), V(a-z), V(0-9), V(_), V(-) or V(.), without V(..) and not V(.) alone.
-      - Exactly one of O(resource_id) and O(resource_ids) is required.
+      - One of O(resource_id), O(resource_ids), O(instance_ids) and O(names) is required; O(resource_id) goes alone.
     type: str
   resource_ids:
     description:
       - IDs of several audit instances, queried (and waited for) concurrently. Duplicates are ignored.
       - The result then also holds RV(resources), keyed by resource ID.
+    type: list
+    elements: str
+  instance_ids:
+    description:
+      - Audit instance IDs (C(id), as a Terraform output gives them) whose resources to query or wait for, besides
+        O(resource_ids). Each is looked up in the instance list first; an unknown one fails before any wait.
+    type: list
+    elements: str
+  names:
+    description:
+      - Audit instance names, as the console shows them, whose resources to query or wait for. An unknown name,
+        or one that several instances share, fails before any wait.
     type: list
     elements: str
   job_id:
@@ -87,66 +100,6 @@ options:
       - A credential the API refuses (401 that a new login cannot cure, 403) is sent once, not once per resource.
     type: bool
     default: false
-  progress:
-    description:
-      - With O(wait=true) on the controller route (a C(local) connection, not C(async)), print a progress log
-        at default verbosity, as Terraform does. A start line (how many resources, the deadline), a summary
-        after the first poll, each job state change (resource, job, old and new state, elapsed time) and,
-        while nothing changes, a C(still waiting) line at least every 30 seconds with the number of
-        resources in each state. C(-v) adds retried errors and each resource's first observation.
-      - V(false) shows those lines at C(-v) only.
-      - The module route (a remote host, or C(async)) prints nothing until the task ends; the state changes
-        are then in RV(events).
-    type: bool
-    default: true
-  progress_interval:
-    description:
-      - Longest silence of the progress log while nothing changes (seconds or a duration, above 0, at most
-        V(1h)). A C(still waiting) line comes at least this often. The module route has no log, so
-        there it changes nothing.
-    type: raw
-    default: 30
-  wait_timeout:
-    description:
-      - How long to wait in total; seconds, or a duration such as V(20m), V(1h30m) or V(90s). At most V(24h).
-      - The task ends at most one request O(timeout) after it.
-    type: raw
-    default: 1800
-  wait_delay:
-    description:
-      - How long to wait before the first poll (seconds or a duration). V(0) polls at once.
-      - Must be shorter than O(wait_timeout).
-    type: raw
-    default: 0
-  wait_sleep:
-    description:
-      - First interval between two polls of a resource (seconds or a duration), above 0, at most V(1h).
-      - The interval doubles after every poll, up to O(wait_max_sleep); each pause is drawn between
-        80% and 100% of it, so many resources do not poll in lockstep. It starts again from
-        O(wait_sleep) only when the resource's followed job changes (a new job appears, or the job
-        disappears or comes back); a status change of the same job does not reset it.
-    type: raw
-    default: 2
-  wait_max_sleep:
-    description:
-      - Longest interval between two polls of a resource (seconds or a duration); not below O(wait_sleep),
-        at most V(1h).
-      - When not set, V(4), or O(wait_sleep) if that is larger.
-    type: raw
-  wait_not_found_timeout:
-    description:
-      - How long a resource may show no job to follow (seconds or a duration) before the wait fails.
-        V(0) fails at the first poll that finds none. At most V(24h).
-    type: raw
-    default: 60
-  wait_max_rps:
-    description:
-      - Most API requests per second for the whole task, shared by every resource, above 0 and at most
-        V(1000). After an HTTP 429 every resource pauses for its C(Retry-After) (at most 120 s; the gateway's
-        quota is per user), the rate resumes at what the quota allowed, then rises again slowly.
-      - A number, or its text.
-    type: raw
-    default: 10
   target_states:
     description:
       - States that end the wait successfully.
@@ -334,10 +287,27 @@ events:
   returned: when O(wait=true), on success
   type: list
   elements: dict
+instances:
+  description: With O(wait_instance=true), each resource's audit instance (AuditInstanceBean) once it is ready.
+  returned: when O(wait_instance=true), on success
+  type: dict
+instance_states:
+  description: The last state seen of each resource's audit instance (V(null) if it was not listed).
+  returned: when O(wait_instance=true) and the instance wait ran
+  type: dict
+instance:
+  description: The audit instance that ended a failed instance wait.
+  returned: when the instance wait fails because of one resource
+  type: dict
+instance_lists:
+  description: How many times the instance list was read (each read lists every page once, for all resources).
+  returned: when O(wait_instance=true), on success
+  type: int
 failure_kind:
   description:
     - Why a wait failed, one of V(failed), V(unexpected_state), V(not_found), V(api_error), V(unreachable),
-      V(timeout).
+      V(timeout); for the instance (O(wait_instance=true)) V(instance_failed), V(instance_unexpected_state),
+      V(instance_not_found).
   returned: on a failed wait
   type: str
 resource_id:

@@ -38,6 +38,10 @@ def test_elapsed_as_terraform_writes_it(seconds, text):
     ({"resource_id": "r1", "job_id": "j1", "previous_status": "RUNNING", "status": None, "elapsed": 9}, 0,
      "dbss: resource r1 job j1: RUNNING -> gone [9s elapsed]"),
     ({"resource_id": "r1", "error": "HTTP 503", "elapsed": 4}, 1, "dbss: resource r1: HTTP 503; retrying [4s elapsed]"),
+    ({"resource_id": "r1", "instance_id": "i1", "previous_status": "BUILD", "status": "ACTIVE", "task": "NO_TASK",
+      "elapsed": 61}, 0, "dbss: resource r1 instance i1: BUILD -> ACTIVE [1m1s elapsed]"),
+    ({"resource_id": "r1", "instance_id": "i1", "previous_status": "SHUTOFF", "status": "ACTIVE",
+      "task": "powering-on", "elapsed": 5}, 0, "dbss: resource r1 instance i1: SHUTOFF -> ACTIVE (task powering-on) [5s elapsed]"),
 ])
 def test_each_event_has_its_line_and_verbosity(event, level, line):
     assert action.describe_event(event, now=lambda: NOW) == (level, line)

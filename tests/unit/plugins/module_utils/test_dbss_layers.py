@@ -15,8 +15,8 @@ import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))))
 UTILS = os.path.join(ROOT, "plugins", "module_utils")
-LAYERS = ("module", "jobs_info", "options", "waiter", "client", "transport", "auth", "signer", "ratelimit",
-          "policy", "jobs", "settings", "errors", "secrets")
+LAYERS = ("module", "instances_info", "jobs_info", "options", "waiter", "instance_wait", "client", "transport", "auth",
+          "signer", "ratelimit", "policy", "jobs", "instances", "settings", "errors", "secrets")
 IMPORT = re.compile(r"module_utils\.dbss_(\w+) import|module_utils import dbss_(\w+)")
 
 
