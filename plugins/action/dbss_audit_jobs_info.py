@@ -37,6 +37,7 @@ from ansible_collections.hwcloud.dbss.plugins.module_utils.dbss_jobs_info import
     jobs_info_task,
 )
 from ansible_collections.hwcloud.dbss.plugins.module_utils.dbss_options import argument_spec, run_as_task
+from ansible_collections.hwcloud.dbss.plugins.module_utils.dbss_secrets import shorten
 
 display = Display()
 
@@ -69,18 +70,26 @@ def describe_event(event, now=time.time):
             count, "" if count == 1 else "s", until, format_elapsed(timeout))
     if kind == "progress":
         counts = event.get("counts") or {}
-        states = ", ".join("%d %s" % (counts[state], state) for state in sorted(counts, key=str))
+        ranked = sorted(counts, key=lambda state: (-counts[state], str(state)))
+        states = ", ".join("%d %s" % (counts[state], shorten(str(state), 40)) for state in ranked[:8])
+        if len(ranked) > 8:
+            states += ", %d in %d other states" % (sum(counts[state] for state in ranked[8:]), len(ranked) - 8)
         return 0, "dbss: still waiting %s: %s" % (elapsed, states)
     if "instance_id" in event:
-        task = event.get("task")
-        return (1 if event.get("first") else 0), "dbss: resource %s instance %s: %s -> %s%s %s" % (
-            event.get("resource_id"), event.get("instance_id"), event.get("previous_status") or "new",
-            event.get("status"), "" if task in (None, "", "NO_TASK") else " (task %s)" % task, elapsed)
+        return (1 if event.get("first") else 0), "dbss: resource %s instance %s: %s -> %s %s" % (
+            event.get("resource_id"), event.get("instance_id"),
+            _state(event.get("previous_status"), event.get("previous_task")) if event.get("previous_status") else "new",
+            _state(event.get("status"), event.get("task")), elapsed)
     if "status" in event:
-        return (1 if event.get("first") else 0), "dbss: resource %s job %s: %s -> %s %s" % (
-            event.get("resource_id"), event.get("job_id") or "-", event.get("previous_status") or "new",
-            event.get("status") or "gone", elapsed)
+        return (1 if event.get("first") else 0), "dbss: resource %s job %s: %s -> %s %s" % tuple(
+            shorten(str(part), 100) for part in (event.get("resource_id"), event.get("job_id") or "-",
+                                                 event.get("previous_status") or "new", event.get("status") or "gone",
+                                                 elapsed))
     return 1, "dbss: resource %s: %s; retrying %s" % (event.get("resource_id"), event.get("error"), elapsed)
+
+
+def _state(status, task):
+    return status if task in (None, "", "None", "NO_TASK") else "%s (task %s)" % (status, task)
 
 
 def format_elapsed(seconds):

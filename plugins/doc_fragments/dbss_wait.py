@@ -91,11 +91,12 @@ options:
     default: [ACTIVE]
   instance_pending_states:
     description:
-      - Instance states to keep waiting in. V(SHUTOFF) is pending by default (an instance powering on).
+      - Instance states to keep waiting in. Any state with a C(powering-on) or C(rebooting) task is pending
+        too; V(SHUTOFF) with no task is in no list by default, so a stopped instance fails at once.
     type: list
     elements: str
     choices: [BUILD, ACTIVE, SHUTOFF, HAWAIT, UPGRADING, FROZEN, ERROR, DELETING, DELETED]
-    default: [BUILD, HAWAIT, UPGRADING, SHUTOFF]
+    default: [BUILD, HAWAIT, UPGRADING]
   instance_failure_states:
     description:
       - Instance states that fail the wait at once. The defaults are the states an instance does not leave by

@@ -77,7 +77,7 @@ class InstanceWaiter:
         ``start`` and ``deadline`` are ``clock`` times: the job wait's own."""
         spec, interval, lists = self.spec, self.spec.sleep, 0
         seen, since, missing = {}, {}, {}
-        self._reported = None
+        self._reported, self._error = None, None
         while True:
             now = self._clock()
             if now >= deadline:
@@ -88,6 +88,7 @@ class InstanceWaiter:
                 found, error = None, exc
             lists += 1
             now = self._clock()
+            self._error = error
             if error is not None:
                 if not getattr(error, "transient", False):
                     raise InstanceWaitFailed(KIND_API_ERROR, "listing the audit instances failed after %s: %s"
@@ -133,9 +134,11 @@ class InstanceWaiter:
             if before is None or (before.get("status"), before.get("task")) != state:
                 changed = True
                 since[rid] = now
-                self._emit({"resource_id": rid, "instance_id": bean.get("id"), "elapsed": now - start,
-                            "previous_status": None if before is None else before.get("status"),
-                            "status": bean.get("status"), "task": bean.get("task"), "first": before is None})
+                self._emit({"resource_id": rid, "instance_id": shorten(str(bean.get("id")), 100),
+                            "elapsed": now - start, "first": before is None,
+                            "previous_status": None if before is None else shorten(str(before.get("status")), 100),
+                            "previous_task": None if before is None else shorten(str(before.get("task")), 100),
+                            "status": shorten(str(bean.get("status")), 100), "task": shorten(str(bean.get("task")), 100)})
             seen[rid] = bean
             verdict = self._phase(bean)
             if verdict == FAILED:
@@ -162,12 +165,14 @@ class InstanceWaiter:
         listed = ", ".join("%s (%s for %s)" % (rid, describe(seen[rid]), format_seconds(round(now - since[rid], 1)))
                            if rid in seen else "%s (no instance listed)" % rid for rid in unready[:20])
         more = " and %d more" % (len(unready) - 20) if len(unready) > 20 else ""
+        last = "" if self._error is None else "; the last instance list failed: %s" % shorten(self._error, 300)
         return InstanceWaitFailed(KIND_TIMEOUT, "timed out after %s waiting for the audit instances to be ready; "
-                                  "unready: %s%s" % (format_seconds(round(now - start, 1)), listed, more),
+                                  "unready: %s%s%s" % (format_seconds(round(now - start, 1)), listed, more, last),
                                   self._fields(resource_ids, seen, unready[0] if len(unready) == 1 else None))
 
     def _fields(self, resource_ids, seen, rid=None):
-        fields = {"instance_states": dict((r, seen[r].get("status") if r in seen else None) for r in resource_ids),
+        fields = {"errors": {} if self._error is None else {"(instance list)": shorten(self._error, 200)},
+                  "instance_states": dict((r, seen[r].get("status") if r in seen else None) for r in resource_ids),
                   "unfinished": [r for r in resource_ids if not (r in seen and self._phase(seen[r]) == READY)]}
         if rid is not None:
             fields.update(resource_id=rid, instance=seen.get(rid))

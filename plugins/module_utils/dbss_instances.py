@@ -11,7 +11,9 @@ task in progress (``task`` NO_TASK, or none). The default failure states are the
 ones an instance does not leave by itself: ERROR ("fault, only deletion allowed"),
 FROZEN ("frozen, only renewal allowed": it waits for a payment), DELETING and
 DELETED; a ``delete_wait`` task fails it too. BUILD, HAWAIT (waiting for the
-standby), UPGRADING and SHUTOFF (powering on) are pending.
+standby) and UPGRADING are pending, and so is any state with a powering-on or
+rebooting task. SHUTOFF with no task is in no list: it fails at once as an
+unexpected state, since a stopped instance does not start by itself.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -19,6 +21,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.hwcloud.dbss.plugins.module_utils.dbss_errors import DbssConfigError
+from ansible_collections.hwcloud.dbss.plugins.module_utils.dbss_secrets import shorten
 
 # AuditInstanceBean's fields (huaweicloudsdkdbss.v1.model.AuditInstanceBean).
 INSTANCE_FIELDS = ("id", "name", "resource_id", "status", "task", "charge_model", "comment", "config_num",
@@ -28,10 +31,12 @@ INSTANCE_FIELDS = ("id", "name", "resource_id", "status", "task", "charge_model"
                    "supported_feature")
 INSTANCE_STATES = ("BUILD", "ACTIVE", "SHUTOFF", "HAWAIT", "UPGRADING", "FROZEN", "ERROR", "DELETING", "DELETED")
 DEFAULT_INSTANCE_TARGET_STATES = ("ACTIVE",)
-DEFAULT_INSTANCE_PENDING_STATES = ("BUILD", "HAWAIT", "UPGRADING", "SHUTOFF")
+DEFAULT_INSTANCE_PENDING_STATES = ("BUILD", "HAWAIT", "UPGRADING")
 DEFAULT_INSTANCE_FAILURE_STATES = ("ERROR", "FROZEN", "DELETING", "DELETED")
 IDLE_TASKS = (None, "", "NO_TASK")
 FAILED_TASKS = ("delete_wait",)
+# An instance in any state with one of these tasks is on its way somewhere: pending.
+MOVING_TASKS = ("powering-on", "rebooting")
 # A page as the API's own default; the list's pages are bounded (20,000 instances).
 PAGE_LIMIT = 100
 MAX_PAGES = 200
@@ -68,13 +73,13 @@ def phase(bean, target_states, pending_states, failure_states):
         return FAILED
     if status in target_states:
         return READY if task in IDLE_TASKS else PENDING
-    return PENDING if status in pending_states else UNEXPECTED
+    return PENDING if status in pending_states or task in MOVING_TASKS else UNEXPECTED
 
 
 def describe(bean):
-    """``instance <id> (<name>) <status>[, task <task>]`` for messages."""
-    text = "instance %s (%s) %s" % (bean.get("id"), bean.get("name"), bean.get("status"))
-    return text if bean.get("task") in IDLE_TASKS else text + ", task %s" % bean.get("task")
+    """``instance <id> (<name>) <status>[, task <task>]`` for messages; server text shortened."""
+    text = "instance %s (%s) %s" % tuple(shorten(str(bean.get(key)), 100) for key in ("id", "name", "status"))
+    return text if bean.get("task") in IDLE_TASKS else text + ", task %s" % shorten(str(bean.get("task")), 100)
 
 
 def by_resource(instances):

@@ -12,9 +12,14 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.hwcloud.dbss.plugins.module_utils import dbss_settings as settings
-from ansible_collections.hwcloud.dbss.plugins.module_utils.dbss_instance_wait import list_instances
 from ansible_collections.hwcloud.dbss.plugins.module_utils.dbss_instances import INSTANCE_STATES
-from ansible_collections.hwcloud.dbss.plugins.module_utils.dbss_jobs_info import client_warnings, compile_query, run_query
+from ansible_collections.hwcloud.dbss.plugins.module_utils.dbss_jobs_info import (
+    client_warnings,
+    compile_query,
+    instances_or_hint,
+    run_query,
+    where_asked,
+)
 from ansible_collections.hwcloud.dbss.plugins.module_utils.dbss_options import build_client
 
 INSTANCES_INFO_ARGUMENT_SPEC = dict(
@@ -36,7 +41,7 @@ def instances_info_task(params, masker):
     query = compile_query(params.get("query"))
     client = build_client(params, masker)
     try:
-        instances = list_instances(client)
+        instances = instances_or_hint(client)
     finally:
         client.close()
     kept = [bean for bean in instances
@@ -46,6 +51,9 @@ def instances_info_task(params, masker):
     if query is not None:
         result["query_result"] = run_query(query, kept)
     warnings = client_warnings(client)
+    if not kept and any(values for _key, values in filters):
+        warnings.append("no audit instance matched; %s" % where_asked(client, params).replace(
+            "check resource_id (the instance's resource ID, not its name)", "check resource_ids, instance_ids, names"))
     if warnings:
         result["warnings"] = warnings
     return result

@@ -24,7 +24,12 @@ except ImportError:  # pragma: no cover - exercised by the sanity import test
     HAS_JMESPATH = False
 
 from ansible_collections.hwcloud.dbss.plugins.module_utils import dbss_settings as settings
-from ansible_collections.hwcloud.dbss.plugins.module_utils.dbss_errors import DbssConfigError, DbssError, DbssFailure
+from ansible_collections.hwcloud.dbss.plugins.module_utils.dbss_errors import (
+    DbssApiError,
+    DbssConfigError,
+    DbssError,
+    DbssFailure,
+)
 from ansible_collections.hwcloud.dbss.plugins.module_utils.dbss_jobs import (
     DEFAULT_FAILURE_STATES,
     DEFAULT_PENDING_STATES,
@@ -115,6 +120,8 @@ class JobsInfoRequest:
                                                 "resource's newest job")
             self.wait_spec = WaitSpec(job_id=self.job_id, **settings.validate_wait(params))
         self.instance_spec = None
+        if params.get("wait_instance") and not self.wait:
+            raise DbssConfigError("wait_instance", "needs wait: true (it waits for the instance after its job)")
         if self.wait and params.get("wait_instance"):
             states = settings.validate_states(params.get("instance_target_states"),
                                               params.get("instance_pending_states"),
@@ -218,8 +225,9 @@ def run_jobs_info(params, client_factory, on_event=None, clock=time.monotonic, s
         # Once, before any poll (a wrong name fails here), within the wait's deadline.
         client.find_project(start + request.wait_spec.timeout if request.wait else None)
         if request.instance_ids or request.names:
-            # Gate by what users know: each instance ID or name, resolved before any wait.
-            found = resolve_resources(list_instances(client), request.instance_ids, request.names)
+            # Gate by what users know: each instance ID or name, resolved before any wait, within its deadline.
+            listed = instances_or_hint(client, start + request.wait_spec.timeout if request.wait else None)
+            found = resolve_resources(listed, request.instance_ids, request.names)
             request.resource_ids = list(dict.fromkeys(request.resource_ids + found))
         if request.wait:
             result = _wait(request, client, poller, on_event, clock, sleep, rng, params, start)
@@ -302,8 +310,7 @@ def _wait_instances(request, client, on_event, clock, sleep, rng, start, job_res
     except InstanceWaitFailed as failed:
         message = str(failed)
         if getattr(failed.cause, "status", None) == 403:
-            message += ("; the IAM policy must allow dbss:auditInstance:list to wait for the instance, or set "
-                        "wait_instance: false (role: dbss_audit_job_wait_instance: false) to gate on the job alone")
+            message += "; " + PERMISSION_HINT
         resources = _resources(request, job_result)
         fields = dict(failed.fields, failure_kind=failed.kind, states=job_result["states"],
                       elapsed=round(clock() - start, 3), polls=job_result["polls"], requests=client.requests_sent,
@@ -316,6 +323,20 @@ def _wait_instances(request, client, on_event, clock, sleep, rng, start, job_res
         raise DbssFailure(message, fields)
     return {"instances": instances, "instance_states": dict((rid, bean.get("status")) for rid, bean in instances.items()),
             "instance_lists": lists, "elapsed": round(clock() - start, 3), "requests": client.requests_sent}
+
+
+PERMISSION_HINT = ("the IAM policy must allow dbss:auditInstance:list to read the instance list; or set "
+                   "wait_instance: false (role: dbss_audit_job_wait_instance: false) to gate on the job alone")
+
+
+def instances_or_hint(client, deadline=None):
+    """list_instances, a refusal naming the permission it needs."""
+    try:
+        return list_instances(client, deadline)
+    except DbssApiError as error:
+        if error.status != 403:
+            raise
+        raise DbssFailure("%s; %s" % (error, PERMISSION_HINT.split("; or")[0]), error.to_result())
 
 
 def _resources(request, result):

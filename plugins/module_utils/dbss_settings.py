@@ -300,6 +300,8 @@ def validate_wait(params):
     not_found = parse_duration(params.get("wait_not_found_timeout"), "wait_not_found_timeout", allow_zero=True,
                                maximum=MAX_WAIT_SECONDS)
     heartbeat = parse_duration(params.get("progress_interval", 30), "progress_interval", maximum=MAX_SLEEP_SECONDS)
+    if heartbeat < 1:  # a log line a millisecond is no log
+        raise DbssConfigError("progress_interval", "must be at least 1 s; got %s" % format_seconds(heartbeat))
     states = validate_states(params.get("target_states"), params.get("pending_states"), params.get("failure_states"))
     return dict(states, timeout=timeout, delay=delay, sleep=sleep, max_sleep=max_sleep, not_found_timeout=not_found,
                 heartbeat=heartbeat)

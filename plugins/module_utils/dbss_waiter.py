@@ -57,6 +57,8 @@ COALESCE_MAX = 1.0
 COALESCE_FRACTION = 0.25
 # Longest silence of the progress log by default (some CI systems end a job silent for 10 minutes).
 HEARTBEAT = 30.0
+# Resources fetched at once within a round (4 s at the default 10 requests a second).
+ROUND_PART = 40
 # A resource's state in ``counts`` before its first answer, and without a job.
 NO_ANSWER = "no answer yet"
 NO_JOB = "no job"
@@ -267,7 +269,8 @@ class JobWaiter:
         self._tracker = ChangeTracker()
         self._events, self._polls, self._answered = [], 0, False
         self._emit({"event": "start", "resources": len(self._tracks), "timeout": spec.timeout, "elapsed": 0.0})
-        self._reported, self._changed = None, False
+        # The start line counts as news; the first round ends with a summary.
+        self._reported, self._changed, self._summarized = self._start, False, False
         if spec.delay > 0:
             self._sleep(spec.delay)
         self._first_poll = self._clock()
@@ -282,16 +285,15 @@ class JobWaiter:
             due = [t for t in active if t.not_before <= now and t.next_due <= now + window]
             if not due:
                 wake = min(max(t.next_due, t.not_before) for t in active)
-                if self._reported is not None:
-                    if now >= self._reported + spec.heartbeat:
-                        self._progress(now)
-                    wake = min(wake, self._reported + spec.heartbeat)
+                if now >= self._reported + spec.heartbeat:
+                    self._progress(now)
+                wake = min(wake, self._reported + spec.heartbeat)
                 if wake >= self._deadline:
                     self._sleep(self._deadline - now)
                     raise self._timeout(max(self._clock(), self._deadline))
                 self._sleep(wake - now)
                 continue
-            results = self._fetch([t.rid for t in due], self._deadline)
+            results = self._round(due, spec)
             self._polls += len(due)
             now = self._clock()
             took = _took(now - self._start)
@@ -311,10 +313,21 @@ class JobWaiter:
                 raise self._failed(kind, message, now, track, cause)
             if all(t.done for t in self._tracks):
                 return WaitOutcome(now - self._start, self._polls, self._tracks, self._events)
-            if self._reported is None or self._changed or now >= self._reported + spec.heartbeat:
+            if not self._summarized or self._changed or now >= self._reported + spec.heartbeat:
                 # After the first round (a summary, not one line per resource), then as a
                 # heartbeat while nothing changes; a state change counts as news.
-                self._progress(now, quiet=self._reported is not None and self._changed)
+                self._progress(now, quiet=self._summarized and self._changed)
+                self._summarized = True
+
+    def _round(self, due, spec):
+        """Fetch the due resources in parts, so a long round (hundreds of resources at
+        the request-rate limit) still beats every ``spec.heartbeat`` seconds."""
+        results = {}
+        for index in range(0, len(due), ROUND_PART):
+            if index and self._clock() >= self._reported + spec.heartbeat:
+                self._progress(self._clock())
+            results.update(self._fetch([t.rid for t in due[index:index + ROUND_PART]], self._deadline))
+        return results
 
     def _progress(self, now, quiet=False):
         self._reported, self._changed = now, False

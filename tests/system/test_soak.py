@@ -58,7 +58,8 @@ TRANSIENT = {
 PERMANENT = {
     "401_token_expired": {"kind": "token_expired"},
     "403_details": {"kind": "forbidden"},
-    "404": {"kind": "status", "status": 404},
+    # Not APIGW.0101 (an unpublished path, which falls back to the provider's): a permanent 404.
+    "404": {"kind": "status", "status": 404, "error_code": "DBSS.10020404", "error_msg": "The audit instance does not exist."},
 }
 SCENARIOS = ("success", "success", "success", "fail", "unknown_state", "never", "no_job", "late_job", "vanish")
 # per answer: the next poll (<= WAIT_MAX_SLEEP) plus the client's worst backoff

@@ -266,3 +266,37 @@ def test_gating_by_name_resolves_before_the_wait(server, clock):
     with pytest.raises(DbssConfigError) as caught:
         run(server, clock, resource_ids=None, names=["audit-gone"])
     assert caught.value.option == "names"
+
+
+# -- from a fresh-eyes review -------------------------------------------------------
+
+def test_a_stopped_instance_fails_at_once_and_one_powering_on_is_waited_for(clock):
+    with pytest.raises(InstanceWaitFailed) as caught:
+        wait(clock, Script([bean("r1", "SHUTOFF")]))
+    assert caught.value.kind == "instance_unexpected_state"
+    events = []
+    script = Script([bean("r1", "SHUTOFF", task="powering-on")], [bean("r1", "ACTIVE")])
+    assert wait(clock, script, events=events)[0]["r1"]["status"] == "ACTIVE"
+    change = [e for e in events if e.get("previous_status") == "SHUTOFF"][0]
+    assert change["previous_task"] == "powering-on" and change["task"] == "NO_TASK"
+
+
+def test_a_timeout_names_the_last_list_error(clock):
+    busy = DbssApiError(503, error_msg="the gateway is busy")
+    with pytest.raises(InstanceWaitFailed) as caught:
+        wait(clock, Script(busy), timeout=20.0)
+    assert caught.value.kind == "timeout" and "the last instance list failed: " in str(caught.value)
+    assert "the gateway is busy" in caught.value.fields["errors"]["(instance list)"]
+
+
+def test_wait_instance_needs_wait(server, clock):
+    with pytest.raises(DbssConfigError) as caught:
+        run(server, clock, wait=False)
+    assert caught.value.option == "wait_instance" and server.requests == []
+
+
+def test_a_refused_list_while_finding_names_names_the_permission(server, clock):
+    server.queue(Answer(403, {"error_code": "APIGW.0302", "error_msg": "not authorized"}))
+    with pytest.raises(DbssFailure) as caught:
+        run(server, clock, resource_ids=None, names=["audit-prod"])
+    assert "dbss:auditInstance:list" in str(caught.value) and caught.value.to_result()["status_code"] == 403

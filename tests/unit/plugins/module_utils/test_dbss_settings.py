@@ -47,6 +47,7 @@ def refused(function, *args):
     (dict(failure_states=["RUNNING"]), "failure_states"),
     (dict(progress_interval=0), "progress_interval"),
     (dict(progress_interval="2h"), "progress_interval"),
+    (dict(progress_interval="1ms"), "progress_interval"),
 ])
 def test_wait_rules_name_the_option(override, option):
     error = refused(settings.validate_wait, wait_params(**override))

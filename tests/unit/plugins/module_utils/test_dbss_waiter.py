@@ -462,3 +462,23 @@ def test_a_poll_cut_by_the_deadline_keeps_the_cause_seen_before(clock):
         waiter.wait(["res-a"])
     assert caught.value.kind == "timeout"
     assert "APIGW.0201" in caught.value.errors["res-a"] and "0.003 s" not in str(caught.value)
+
+
+def test_a_long_round_still_beats_within_the_heartbeat(clock):
+    """200 resources at one request a second (the rate limit): a round takes 200 s, yet no
+    silence lasts much over the heartbeat (a part of 40 in flight finishes first)."""
+    events, polls = [], {}
+
+    def fetch(resource_ids, deadline):
+        answers = {}
+        for rid in resource_ids:
+            clock.advance(1.0)
+            polls[rid] = polls.get(rid, 0) + 1
+            answers[rid] = [job("SUCCESS" if polls[rid] > 2 else "RUNNING", job_id="j-" + rid)]
+        return answers
+
+    waiter = JobWaiter(WaitSpec(), fetch, clock=clock, sleep=clock.sleep, rng=lambda: 0.0, on_event=events.append)
+    waiter.wait(["r%03d" % n for n in range(200)])
+    lines = [e["elapsed"] for e in events if "event" in e or ("status" in e and not e.get("first"))]
+    assert max(b - a for a, b in zip(lines, lines[1:])) <= 30.0 + 40.0
+    assert len([e for e in events if e.get("event") == "progress"]) >= 10
