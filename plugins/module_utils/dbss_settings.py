@@ -2,11 +2,10 @@
 # Copyright: hwcloud.dbss contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""Validation of the options of hwcloud.dbss: IDs, URLs, region, durations.
-
-Each check raises ``DbssConfigError(option, rule)`` before any request is sent,
-so a typo fails in milliseconds with a message that names the option instead
-of surfacing later as an HTTP error (or, worse, as a request to a wrong host).
+"""Validation of the options of hwcloud.dbss: IDs, URLs, regions and sites,
+durations. Each check raises ``DbssConfigError(option, rule)`` before any
+request is sent, so a typo fails at once naming the option, not later as an
+HTTP error (or, worse, as a request to a wrong host).
 
 Durations (``parse_duration``): a number of seconds (``90``, ``"1.5"``) or a
 Terraform / Go duration (``"20m"``, ``"1h30m"``, ``"500ms"``; units h, m, s, ms,
