@@ -38,8 +38,7 @@ CLOUD_RE = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z
 # What an HTTP header value may carry: visible ASCII, no spaces.
 HEADER_TOKEN_RE = re.compile(r"^[\x21-\x7e]+\Z")
 
-# Regions where Huawei Cloud's own SDK knows a DBSS endpoint (huaweicloudsdkdbss
-# DbssRegion), on the international site.
+# Regions where Huawei's SDK knows a DBSS endpoint (huaweicloudsdkdbss DbssRegion).
 DBSS_REGIONS = (
     "cn-north-1", "cn-north-2", "cn-north-4", "cn-north-9", "cn-north-11", "cn-north-12", "cn-east-2", "cn-east-3",
     "cn-east-4", "cn-east-5", "cn-south-1", "cn-south-2", "cn-south-4", "cn-southwest-2", "cn-southwest-3",
@@ -54,9 +53,8 @@ EUROPE_CLOUD = "myhuaweicloud.eu"
 EUROPE_PREFIX = "eu-west-1"
 EUROPE_REGIONS = ("eu-west-101",)
 KNOWN_REGIONS = DBSS_REGIONS + EUROPE_REGIONS
-# Regions with their own IAM endpoint in Huawei's SDK (huaweicloudsdkcore
-# auth/endpoint.py); for any other region of the default site the SDK asks the
-# global one, iam.myhuaweicloud.com, and so do we.
+# Regions with an IAM endpoint of their own in Huawei's SDK (auth/endpoint.py); for the
+# default site's other regions the SDK asks the global iam.myhuaweicloud.com, and so do we.
 IAM_REGIONS = (
     "cn-north-1", "cn-north-2", "cn-north-4", "cn-north-9", "cn-north-12", "cn-east-2", "cn-east-3", "cn-east-4",
     "cn-east-5", "cn-south-1", "cn-south-2", "cn-southwest-2", "ap-southeast-1", "ap-southeast-2", "ap-southeast-3",
