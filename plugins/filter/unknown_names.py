@@ -27,10 +27,26 @@ def unknown_names(names, known):
     lines = []
     for name in sorted(set(str(name) for name in names) - set(known)):
         tail = name[len(prefix):] if name.startswith(prefix) else name
-        close = difflib.get_close_matches(tail, list(tails), n=1, cutoff=0.6)
+        close = _closest(tail, list(tails))
         lines.append("%s is not a variable of this role%s" % (
-            name, "; did you mean %s?" % tails[close[0]] if close else ""))
+            name, "; did you mean %s?" % tails[close] if close else ""))
     return lines
+
+
+def _closest(tail, tails):
+    """A nearly identical spelling (``requst_timeout``); else a known name the typed
+    one adds a word to, or drops a letter from (``wait_timeout`` for ``timeout``,
+    ``resource_id`` for ``resource_ids``), the longest first; else the closest
+    spelling, if close enough."""
+    typo = difflib.get_close_matches(tail, tails, n=1, cutoff=0.9)
+    if typo:
+        return typo[0]
+    nested = [known for known in tails if len(known) >= 4 and (tail.endswith("_" + known) or
+                                                              known.startswith(tail) or tail.startswith(known))]
+    if nested:
+        return max(nested, key=len)
+    close = difflib.get_close_matches(tail, tails, n=1, cutoff=0.75)
+    return close[0] if close else None
 
 
 class FilterModule(object):

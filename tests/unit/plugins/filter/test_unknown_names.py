@@ -14,7 +14,8 @@ from ansible.errors import AnsibleFilterError
 
 from ansible_collections.hwcloud.dbss.plugins.filter.unknown_names import FilterModule, unknown_names
 
-KNOWN = ["dbss_audit_job_wait_resource_ids", "dbss_audit_job_wait_timeout", "dbss_audit_job_wait_request_timeout"]
+KNOWN = ["dbss_audit_job_wait_resource_ids", "dbss_audit_job_wait_timeout", "dbss_audit_job_wait_request_timeout",
+         "dbss_audit_job_wait_sleep", "dbss_audit_job_wait_max_sleep", "dbss_audit_job_wait_instance"]
 
 
 def test_known_names_pass():
@@ -25,14 +26,20 @@ def test_known_names_pass():
     ("dbss_audit_job_wait_wait_timeout", "dbss_audit_job_wait_timeout"),
     ("dbss_audit_job_wait_resource_id", "dbss_audit_job_wait_resource_ids"),
     ("dbss_audit_job_wait_requst_timeout", "dbss_audit_job_wait_request_timeout"),
+    ("dbss_audit_job_wait_wait_sleep", "dbss_audit_job_wait_sleep"),
+    ("dbss_audit_job_wait_wait_max_sleep", "dbss_audit_job_wait_max_sleep"),
+    ("dbss_audit_job_wait_instances_wait", "dbss_audit_job_wait_instance"),
 ])
 def test_a_typo_is_named_with_the_closest_known_name(name, suggested):
     assert unknown_names([name], KNOWN) == ["%s is not a variable of this role; did you mean %s?" % (name, suggested)]
 
 
 def test_a_name_close_to_none_is_named_alone_and_each_once_in_order():
-    assert unknown_names(["dbss_audit_job_wait_zzz", "dbss_audit_job_wait_aaa", "dbss_audit_job_wait_zzz"], KNOWN) == [
-        "dbss_audit_job_wait_aaa is not a variable of this role", "dbss_audit_job_wait_zzz is not a variable of this role"]
+    assert unknown_names(["dbss_audit_job_wait_zzz", "dbss_audit_job_wait_aaa", "dbss_audit_job_wait_zzz",
+                          "dbss_audit_job_wait_insecure"], KNOWN) == [
+        "dbss_audit_job_wait_aaa is not a variable of this role",
+        "dbss_audit_job_wait_insecure is not a variable of this role",
+        "dbss_audit_job_wait_zzz is not a variable of this role"]
 
 
 @pytest.mark.parametrize("names,known", [("a", KNOWN), (["a"], "b"), (None, KNOWN)])
