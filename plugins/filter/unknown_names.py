@@ -41,8 +41,8 @@ def _closest(tail, tails):
     typo = difflib.get_close_matches(tail, tails, n=1, cutoff=0.9)
     if typo:
         return typo[0]
-    nested = [known for known in tails if len(known) >= 4 and (tail.endswith("_" + known) or
-                                                              known.startswith(tail) or tail.startswith(known))]
+    nested = [known for known in tails
+              if len(known) >= 4 and (tail.endswith("_" + known) or known.startswith(tail) or tail.startswith(known))]
     if nested:
         return max(nested, key=len)
     close = difflib.get_close_matches(tail, tails, n=1, cutoff=0.75)

@@ -325,8 +325,9 @@ def _wait_instances(request, client, on_event, clock, sleep, rng, start, job_res
             "instance_lists": lists, "elapsed": round(clock() - start, 3), "requests": client.requests_sent}
 
 
-PERMISSION_HINT = ("the IAM policy must allow dbss:auditInstance:list to read the instance list; or set "
-                   "wait_instance: false (role: dbss_audit_job_wait_instance: false) to gate on the job alone")
+PERMISSION = "the IAM policy must allow dbss:auditInstance:list to read the instance list"
+PERMISSION_HINT = PERMISSION + ("; or set wait_instance: false (role: dbss_audit_job_wait_instance: false) to gate "
+                                "on the job alone")
 
 
 def instances_or_hint(client, deadline=None):
@@ -336,7 +337,7 @@ def instances_or_hint(client, deadline=None):
     except DbssApiError as error:
         if error.status != 403:
             raise
-        raise DbssFailure("%s; %s" % (error, PERMISSION_HINT.split("; or")[0]), error.to_result())
+        raise DbssFailure("%s; %s" % (error, PERMISSION), error.to_result())
 
 
 def _resources(request, result):
