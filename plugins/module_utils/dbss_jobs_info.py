@@ -268,6 +268,18 @@ def _raise_first_error(resource_ids, answers):
         raise DbssFailure(str(error), dict(error.to_result(), resource_id=failed[0]))
 
 
+def compact(fields, kind):
+    """A failed wait's result without what grows with the number of resources and
+    says nothing new: the events, empty errors, and the unfinished resources
+    unless the wait timed out (``states`` already says which are done)."""
+    fields.pop("events", None)
+    if not fields.get("errors"):
+        fields.pop("errors", None)
+    if kind != "timeout":
+        fields.pop("unfinished", None)
+    return fields
+
+
 def where_asked(client, params):
     """Which project, region and endpoint were asked, and what to check: the
     usual cause of a resource without jobs is a resource of another project."""
@@ -286,10 +298,8 @@ def _wait(request, client, poller, on_event, clock, sleep, rng, params, start):
         # every resource's job lists and events would turn one failure into
         # kilobytes of log. The failing resource's own job (never another's),
         # each resource's state and followed job id, what is unfinished and why.
-        fields = failed.to_result()
-        fields.pop("events")
-        fields.update(job_ids=dict((rid, (job or {}).get("job_id")) for rid, job in failed.followed.items()),
-                      requests=client.requests_sent)
+        fields = compact(failed.to_result(), failed.kind)
+        fields.update(requests=client.requests_sent)
         message = str(failed)
         if failed.kind == KIND_NOT_FOUND:
             message += "; " + where_asked(client, params)
@@ -311,12 +321,11 @@ def _wait_instances(request, client, on_event, clock, sleep, rng, start, job_res
         message = str(failed)
         if getattr(failed.cause, "status", None) == 403:
             message += "; " + PERMISSION_HINT
-        resources = _resources(request, job_result)
-        fields = dict(failed.fields, failure_kind=failed.kind, states=job_result["states"],
-                      elapsed=round(clock() - start, 3), polls=job_result["polls"], requests=client.requests_sent,
-                      job_ids=dict((rid, (res.get("job") or {}).get("job_id")) for rid, res in resources.items()))
+        fields = compact(dict(failed.fields, failure_kind=failed.kind, states=job_result["states"],
+                              elapsed=round(clock() - start, 3), polls=job_result["polls"],
+                              requests=client.requests_sent), failed.kind)
         if "resource_id" in fields:  # the job that the failing instance's resource finished
-            fields["job"] = resources.get(fields["resource_id"], {}).get("job")
+            fields["job"] = _resources(request, job_result).get(fields["resource_id"], {}).get("job")
         if failed.cause is not None:
             for key, value in failed.cause.to_result().items():
                 fields.setdefault(key, value)

@@ -178,7 +178,7 @@ jobs:
     - The kept jobs, with every documented JobBean field; values exactly as the API sent them (V(null) stays V(null)).
     - With O(resource_ids), the jobs of all resources, in the order of O(resource_ids).
     - A failed wait leaves out RV(jobs), RV(resources) and RV(events) to keep the printed failure small;
-      RV(job), RV(states) and RV(job_ids) say what each resource was doing.
+      RV(job) and RV(states) say what each resource was doing.
   returned: success
   type: list
   elements: dict
@@ -275,12 +275,6 @@ states:
   type: dict
   sample:
     2c154fdd-0d43-47b7-9cf1-5236bf6a2ca7: SUCCESS
-job_ids:
-  description: The ID of each resource's followed job when the wait failed (V(null) if none was found).
-  returned: on a failed wait
-  type: dict
-  sample:
-    2c154fdd-0d43-47b7-9cf1-5236bf6a2ca7: 8abf9647852a1daa01852e517e1a1a0b
 events:
   description: The state changes seen during the wait, in order, each with C(resource_id), C(job_id),
     C(previous_status), C(status) and C(elapsed) seconds.
@@ -315,13 +309,13 @@ resource_id:
   returned: when a wait fails because of one resource
   type: str
 unfinished:
-  description: The resources whose jobs had not reached a target state when the wait timed out.
-  returned: on a failed wait
+  description: The resources whose jobs (or instances) had not reached a target state when the wait timed out.
+  returned: on a timeout
   type: list
   elements: str
 errors:
   description: For each resource whose last poll of the wait failed, that failure, in one line.
-  returned: on a failed wait
+  returned: on a failed wait, when a poll failed
   type: dict
 option:
   description: The option whose value broke a rule, when the task failed before any request.

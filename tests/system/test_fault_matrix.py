@@ -385,7 +385,7 @@ def test_wait_job_disappearing_mid_wait_fails_not_found(emulator):
     assert result["failure_kind"] == "not_found", result["msg"]
     assert rid in result["msg"]
     # The compact failure: the resource follows no job any more (its job vanished mid-wait).
-    assert result["states"] == {rid: None} and result["job_ids"] == {rid: None} and "has no DBSS job" in result["msg"]
+    assert result["states"] == {rid: None} and result["job"] is None and "has no DBSS job" in result["msg"]
     assert wall < 6.0
     right(True)
 
