@@ -31,6 +31,7 @@ from ansible.plugins.action import ActionBase
 from ansible.utils.display import Display
 
 from ansible_collections.hwcloud.dbss.plugins.module_utils.dbss_client import HAS_REQUESTS
+from ansible_collections.hwcloud.dbss.plugins.module_utils.dbss_instances import IDLE_TASKS
 from ansible_collections.hwcloud.dbss.plugins.module_utils.dbss_jobs_info import (
     JOBS_INFO_ARGUMENT_SPEC,
     JOBS_INFO_MODULE_KWARGS,
@@ -89,7 +90,7 @@ def describe_event(event, now=time.time):
 
 
 def _state(status, task):
-    return status if task in (None, "", "None", "NO_TASK") else "%s (task %s)" % (status, task)
+    return status if task in IDLE_TASKS else "%s (task %s)" % (status, task)
 
 
 def format_elapsed(seconds):

@@ -55,6 +55,11 @@ def list_instances(client, deadline=None, retries=None):
     return instances
 
 
+def _text(value):
+    """Server text for an event: shortened, None kept as None."""
+    return None if value is None else shorten(str(value), 100)
+
+
 class InstanceWaitFailed(DbssError):
     """The instance wait ended without success: ``kind``, and the result ``fields``."""
 
@@ -134,11 +139,10 @@ class InstanceWaiter:
             if before is None or (before.get("status"), before.get("task")) != state:
                 changed = True
                 since[rid] = now
-                self._emit({"resource_id": rid, "instance_id": shorten(str(bean.get("id")), 100),
-                            "elapsed": now - start, "first": before is None,
-                            "previous_status": None if before is None else shorten(str(before.get("status")), 100),
-                            "previous_task": None if before is None else shorten(str(before.get("task")), 100),
-                            "status": shorten(str(bean.get("status")), 100), "task": shorten(str(bean.get("task")), 100)})
+                self._emit({"resource_id": rid, "instance_id": _text(bean.get("id")), "elapsed": now - start,
+                            "first": before is None, "previous_status": _text((before or {}).get("status")),
+                            "previous_task": _text((before or {}).get("task")), "status": _text(bean.get("status")),
+                            "task": _text(bean.get("task"))})
             seen[rid] = bean
             verdict = self._phase(bean)
             if verdict == FAILED:

@@ -280,12 +280,11 @@ def compact(fields, kind):
     return fields
 
 
-def where_asked(client, params):
-    """Which project, region and endpoint were asked, and what to check: the
-    usual cause of a resource without jobs is a resource of another project."""
-    return ("asked project %s (region %s) at %s: check resource_id (the instance's resource ID, not its name), "
-            "project_id or project_name, and region" % (client.project_id, params.get("region") or "not set",
-                                                        client.base_url))
+def where_asked(client, params, given="resource_id (the instance's resource ID, not its name)"):
+    """Which project, region and endpoint were asked, and what to check (``given``:
+    what named the instances): the usual cause of nothing found is another project."""
+    return "asked project %s (region %s) at %s: check %s, project_id or project_name, and region" % (
+        client.project_id, params.get("region") or "not set", client.base_url, given)
 
 
 def _wait(request, client, poller, on_event, clock, sleep, rng, params, start):
