@@ -52,8 +52,8 @@ def instances_info_task(params, masker):
         result["query_result"] = run_query(query, kept)
     warnings = client_warnings(client)
     if not kept and any(values for _key, values in filters):
-        warnings.append("no audit instance matched; %s" % where_asked(client, params,
-                                                                         "resource_ids, instance_ids, names"))
+        given = "resource_ids, instance_ids, names"
+        warnings.append("no audit instance matched; %s" % where_asked(client, params, given))
     if warnings:
         result["warnings"] = warnings
     return result
